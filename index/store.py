@@ -1,0 +1,285 @@
+"""The Chroma side of the index: chunk vectors, sentence vectors, and the index's state.
+
+Two collections live side by side: `<name>` holds chunks in llama-index's node
+format (so `ChromaVectorStore` retrieves them), `<name>-sentences` holds one vector
+per sentence, which lets the answer step score sentences without embedding them
+at query time.
+
+Chroma is the single source of truth, so an interrupted write must be detectable
+from Chroma alone.  A document version is written chunks-first and its chunk 0
+last: chunk 0 is the commit record.  Anything without one, or left from an older
+version, is debris that the next indexing run removes.  The collection metadata
+names the embedder that built it and a generation number that goes up after
+every change, which other processes use to refresh their keyword index.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+from llama_index.core.schema import TextNode
+from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+log = logging.getLogger(__name__)
+
+WRITE_BATCH = 1000
+
+
+class StoreError(Exception):
+    """The vector store cannot be used as configured (message says what to do)."""
+
+
+class StoreUnavailable(StoreError):
+    """The Chroma server cannot be reached."""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the index holds about one document (read from its commit record)."""
+
+    doc_id: str
+    source: str
+    title: str
+    date: str | None
+    language: str
+    content_hash: str
+    chunking: str
+    chunks: int
+    sentences: int
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> DocumentRecord:
+        return cls(
+            doc_id=meta["doc_id"],
+            source=meta["source"],
+            title=meta["title"],
+            date=meta.get("date") or None,
+            language=meta["language"],
+            content_hash=meta["content_hash"],
+            chunking=meta["chunking"],
+            chunks=int(meta["n_chunks"]),
+            sentences=int(meta["n_sentences"]),
+        )
+
+
+@dataclass(frozen=True)
+class Sentence:
+    id: str
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    vector: np.ndarray
+    chunk_index: int  # the (first) chunk that holds this sentence
+
+    @property
+    def chunk_id(self) -> str:
+        return chunk_id(self.id.rsplit("#", 1)[0], self.chunk_index)
+
+
+def chroma_client(path: str | None = None, host: str | None = None, port: int = 8000, ssl: bool = False):
+    """An embedded on-disk client, or an HTTP client when a server host is given."""
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if host:
+        try:
+            return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
+        except Exception as exc:  # chromadb raises bare ValueError/ConnectionError here
+            raise StoreUnavailable(f"cannot reach the Chroma server at {host}:{port}: {exc}") from exc
+    if path is None:
+        raise StoreError("a Chroma path or host is required")
+    return chromadb.PersistentClient(path=path, settings=settings)
+
+
+class ChunkStore:
+    def __init__(self, client, name: str, embedder: str, dimension: int):
+        self.client = client
+        self.name = name
+        self.embedder = embedder
+        self.dimension = dimension
+        self.chunks = self._collection(name)
+        self.sentences = self._collection(f"{name}-sentences")
+        self.vector_store = ChromaVectorStore(chroma_collection=self.chunks)
+
+    def _collection(self, name: str):
+        expected = {"embedder": self.embedder, "dimension": self.dimension}
+        try:
+            collection = self.client.get_or_create_collection(
+                name,
+                metadata={**expected, "generation": 0},
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        except ValueError as exc:
+            raise StoreError(f"invalid collection name {name!r}: {exc}") from exc
+        found = {k: (collection.metadata or {}).get(k) for k in expected}
+        if found != expected:
+            raise StoreError(
+                f"collection {name!r} was built with embedder {found['embedder']} "
+                f"(dimension {found['dimension']}), but the configured embedder is {self.embedder} "
+                f"(dimension {self.dimension}). Use the embedder that built it, choose another "
+                "collection name (QA_COLLECTION), or delete the index and re-index."
+            )
+        return collection
+
+    # -- generation: how other processes notice a change ---------------------------------
+    def generation(self) -> int:
+        return int((self.client.get_collection(self.name).metadata or {}).get("generation", 0))
+
+    def bump_generation(self) -> int:
+        generation = self.generation() + 1
+        self.chunks.modify(metadata={"embedder": self.embedder, "dimension": self.dimension, "generation": generation})
+        return generation
+
+    # -- reading ----------------------------------------------------------------------------
+    def documents(self) -> list[DocumentRecord]:
+        """Committed document versions (a document mid-update may appear twice)."""
+        got = self.chunks.get(where={"chunk_index": 0}, include=["metadatas"])
+        return sorted((DocumentRecord.from_metadata(m) for m in got["metadatas"]), key=lambda d: d.doc_id)
+
+    def chunk_count(self) -> int:
+        return self.chunks.count()
+
+    def nodes(self, ids: Sequence[str]) -> list[TextNode]:
+        """Chunks by id, in the order asked, as llama-index nodes."""
+        if not ids:
+            return []
+        got = self.chunks.get(ids=list(ids), include=["metadatas", "documents"])
+        by_id = {i: metadata_dict_to_node(m, text=t) for i, m, t in zip(got["ids"], got["metadatas"], got["documents"])}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def search_sentences(self, vector: np.ndarray, k: int) -> list[tuple[Sentence, float]]:
+        """The `k` sentences nearest to `vector`, with cosine similarity."""
+        if self.sentences.count() == 0:
+            return []
+        got = self.sentences.query(
+            query_embeddings=[vector], n_results=k, include=["metadatas", "documents", "embeddings", "distances"]
+        )
+        rows = zip(got["ids"][0], got["metadatas"][0], got["documents"][0], got["embeddings"][0], got["distances"][0])
+        return [(_sentence(i, m, t, e), 1.0 - d) for i, m, t, e, d in rows]
+
+    def iter_chunks(self, page: int = 5000) -> Iterator[tuple[list[str], list[str], list[dict]]]:
+        """All chunk ids, texts and metadata, a page at a time (keyword index rebuilds)."""
+        offset = 0
+        while True:
+            got = self.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            if not got["ids"]:
+                return
+            yield got["ids"], got["documents"], got["metadatas"]
+            offset += len(got["ids"])
+
+    def sentences_of(self, nodes: Sequence[TextNode]) -> list[Sentence]:
+        """The sentences inside the given chunks, with their stored vectors."""
+        wanted: list[str] = []
+        for node in nodes:
+            meta = node.metadata
+            prefix = version_prefix(meta["doc_id"], meta["content_hash"])
+            wanted.extend(sentence_id(prefix, j) for j in range(meta["sentence_first"], meta["sentence_last"] + 1))
+        wanted = list(dict.fromkeys(wanted))
+        if not wanted:
+            return []
+        got = self.sentences.get(ids=wanted, include=["metadatas", "documents", "embeddings"])
+        found = {
+            i: _sentence(i, m, t, e)
+            for i, m, t, e in zip(got["ids"], got["metadatas"], got["documents"], got["embeddings"])
+        }
+        return [found[i] for i in wanted if i in found]
+
+    # -- writing ----------------------------------------------------------------------------
+    def write_version(self, nodes: Sequence[TextNode], chunk_vectors: np.ndarray, sentences: Sequence[Sentence]) -> None:
+        """Write one document version; chunk 0, the commit record, goes last."""
+        for start in range(0, len(sentences), WRITE_BATCH):
+            batch = sentences[start : start + WRITE_BATCH]
+            self.sentences.upsert(
+                ids=[s.id for s in batch],
+                embeddings=np.stack([s.vector for s in batch]),
+                documents=[s.text for s in batch],
+                metadatas=[
+                    {
+                        "doc_id": s.doc_id,
+                        "index": s.index,
+                        "start": s.start,
+                        "end": s.end,
+                        "chunk_index": s.chunk_index,
+                        "version": s.id.rsplit("#", 1)[0],
+                    }
+                    for s in batch
+                ],
+            )
+        order = list(range(1, len(nodes))) + [0]
+        for start in range(0, len(order), WRITE_BATCH):
+            batch = order[start : start + WRITE_BATCH]
+            self.chunks.upsert(
+                ids=[nodes[i].node_id for i in batch],
+                embeddings=chunk_vectors[batch],
+                documents=[nodes[i].text for i in batch],
+                metadatas=[_flat(node_to_metadata_dict(nodes[i], remove_text=True, flat_metadata=True)) for i in batch],
+            )
+
+    def delete_document(self, doc_id: str, keep_version: str | None = None) -> None:
+        """Remove a document's chunks and sentences, except those of `keep_version`."""
+        where: dict[str, Any] = {"doc_id": doc_id}
+        if keep_version:
+            where = {"$and": [where, {"content_hash": {"$ne": keep_version}}]}
+        self.chunks.delete(where=where)
+        sentence_where: dict[str, Any] = {"doc_id": doc_id}
+        if keep_version:
+            sentence_where = {"$and": [sentence_where, {"version": {"$ne": version_prefix(doc_id, keep_version)}}]}
+        self.sentences.delete(where=sentence_where)
+
+    def remove_debris(self, committed: Sequence[DocumentRecord]) -> int:
+        """Delete chunks and sentences that belong to no committed version.
+
+        Cheap when the index is clean (two counts); a full scan only after a crash.
+        """
+        expected_chunks = sum(d.chunks for d in committed)
+        expected_sentences = sum(d.sentences for d in committed)
+        if self.chunks.count() == expected_chunks and self.sentences.count() == expected_sentences:
+            return 0
+        live = {version_prefix(d.doc_id, d.content_hash) for d in committed}
+        removed = 0
+        for collection in (self.chunks, self.sentences):
+            stale = [i for i in _all_ids(collection) if i.rsplit("#", 1)[0] not in live]
+            for start in range(0, len(stale), WRITE_BATCH):
+                collection.delete(ids=stale[start : start + WRITE_BATCH])
+            removed += len(stale)
+        if removed:
+            log.info("removed %d records left by an interrupted indexing run", removed)
+        return removed
+
+
+def version_prefix(doc_id: str, content_hash: str) -> str:
+    return f"{doc_id}#{content_hash[:16]}"
+
+
+def chunk_id(prefix: str, index: int) -> str:
+    return f"{prefix}#c{index}"
+
+
+def sentence_id(prefix: str, index: int) -> str:
+    return f"{prefix}#s{index}"
+
+
+def _sentence(sentence_id_: str, meta: dict[str, Any], text: str, vector) -> Sentence:
+    return Sentence(
+        sentence_id_, meta["doc_id"], meta["index"], meta["start"], meta["end"], text,
+        np.asarray(vector, dtype=np.float32), meta["chunk_index"],
+    )
+
+
+def _all_ids(collection) -> list[str]:
+    ids: list[str] = []
+    while batch := collection.get(include=[], limit=10_000, offset=len(ids))["ids"]:
+        ids.extend(batch)
+    return ids
+
+
+def _flat(metadata: dict[str, Any]) -> dict[str, Any]:
+    return {k: ("" if v is None else v) for k, v in metadata.items()}
