@@ -1,0 +1,57 @@
+"""The answer object: one shape for the CLI, the HTTP API, the chat and the evaluation."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Span(BaseModel):
+    start: int
+    end: int
+
+
+class Citation(BaseModel):
+    n: int = Field(description="The marker [n] used in the answer.")
+    doc_id: str
+    source: str
+    title: str
+    date: str | None = None
+    text: str = Field(description="The cited passage.")
+    start: int = Field(description="Offset of the passage in the source text.")
+    end: int
+    score: float
+    highlights: list[Span] = Field(default_factory=list, description="Cited sentences, as offsets in the source text.")
+
+
+class AnswerSentence(BaseModel):
+    text: str
+    citations: list[int] = Field(default_factory=list)
+    supported: bool = True
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str
+    language: Literal["fr", "en"]
+    abstained: bool
+    citations: list[Citation] = Field(default_factory=list)
+    generator: str
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    standalone_question: str | None = Field(None, description="The follow-up question rewritten with its context.")
+    notice: str | None = Field(None, description="Something the user should know, e.g. a fallback.")
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class SearchHit(BaseModel):
+    """A retrieved passage, before any answer is written."""
+
+    rank: int
+    doc_id: str
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float

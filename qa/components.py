@@ -1,0 +1,80 @@
+"""The one place where settings choose the concrete parts: embedder, store, indexer."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
+from index.embedders import E5Embedding, fingerprint, openai_embedding
+from index.embedding_cache import EmbeddingCache
+from index.indexer import Indexer
+from index.keyword import KeywordIndex
+from index.store import ChunkStore, chroma_client
+from qa.settings import Settings
+
+# Libraries that phone home unless told not to; we never make a request off the machine.
+OFFLINE_ENVIRONMENT = {
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "DO_NOT_TRACK": "1",
+}
+
+
+def stay_offline() -> None:
+    for key, value in OFFLINE_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
+
+
+def build_embed_model(settings: Settings) -> BaseEmbedding:
+    if settings.embedder == "openai":
+        return openai_embedding(
+            settings.openai_embedding_model,
+            settings.openai_api_key,
+            settings.openai_base_url,
+            settings.openai_embedding_dimension,
+        )
+    return E5Embedding()
+
+
+def embedding_dimension(embed_model: BaseEmbedding, settings: Settings) -> int:
+    return embed_model.dimension if isinstance(embed_model, E5Embedding) else settings.openai_embedding_dimension
+
+
+@dataclass
+class IndexParts:
+    """Everything that reads or writes the index, built from one settings object."""
+
+    settings: Settings
+    embed_model: BaseEmbedding
+    store: ChunkStore
+    keyword: KeywordIndex
+    indexer: Indexer
+
+
+def build_index(settings: Settings) -> IndexParts:
+    stay_offline()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    embed_model = build_embed_model(settings)
+    model_fingerprint = fingerprint(embed_model)
+    client = chroma_client(
+        path=str(settings.chroma_path),
+        host=settings.chroma_host,
+        port=settings.chroma_port,
+        ssl=settings.chroma_ssl,
+    )
+    store = ChunkStore(client, settings.collection, model_fingerprint, embedding_dimension(embed_model, settings))
+    keyword = KeywordIndex(settings.keyword_dir)
+    indexer = Indexer(
+        store=store,
+        keyword=keyword,
+        embed_model=embed_model,
+        cache=EmbeddingCache(settings.embedding_cache_path, model_fingerprint),
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        lock_path=settings.lock_path,
+    )
+    return IndexParts(settings, embed_model, store, keyword, indexer)

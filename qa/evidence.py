@@ -1,0 +1,98 @@
+"""Which sentences of the retrieved passages answer the question.
+
+Every sentence already has a vector (computed at indexing), so scoring is a dot
+product plus a lexical overlap weighted by how rare each question word is among
+the candidates: cheap at query time, and the same signals decide abstention and,
+later, which sentences an LLM gets to see.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from llama_index.core.schema import NodeWithScore, TextNode
+
+from index.keyword import keyword_tokens, query_tokens_by_word
+from index.store import Sentence
+
+
+@dataclass(frozen=True)
+class Evidence:
+    sentence: Sentence
+    node: TextNode  # the best-ranked retrieved chunk holding the sentence
+    rank: int  # that chunk's rank in retrieval (0 = first)
+    dense: float  # cosine similarity between question and sentence
+    lexical: float  # share of the question's (rarity-weighted) words found in the sentence
+    score: float
+
+
+@dataclass(frozen=True)
+class ScoringWeights:
+    lexical: float = 0.15
+    rank: float = 0.02
+
+
+def score_sentences(
+    question: str,
+    query_vector: np.ndarray,
+    nodes: list[NodeWithScore],
+    sentences: list[Sentence],
+    weights: ScoringWeights = ScoringWeights(),
+) -> list[Evidence]:
+    """All sentences of the retrieved chunks, best first."""
+    if not sentences:
+        return []
+    home = _home_chunks(nodes)
+    vectors = np.stack([s.vector for s in sentences])
+    dense = vectors @ query_vector
+    lexical = lexical_overlap(question, [(s.text, home[(s.doc_id, s.index)][1].metadata["language"]) for s in sentences])
+    scored = []
+    for s, d, lex in zip(sentences, dense, lexical):
+        rank, node = home[(s.doc_id, s.index)]
+        score = float(d) + weights.lexical * lex + weights.rank / (rank + 1)
+        scored.append(Evidence(s, node, rank, float(d), lex, score))
+    return sorted(scored, key=lambda e: e.score, reverse=True)
+
+
+def lexical_overlap(question: str, texts: list[tuple[str, str]]) -> list[float]:
+    """For each (text, language), the rarity-weighted share of question words it contains."""
+    words = query_tokens_by_word(question)
+    if not words or not texts:
+        return [0.0] * len(texts)
+    token_sets = [set(keyword_tokens(text, language)) for text, language in texts]
+    present = [[bool(stems & tokens) for stems in words] for tokens in token_sets]
+    document_frequency = Counter(i for row in present for i, hit in enumerate(row) if hit)
+    n = len(texts)
+    weight = [math.log(1 + n / (1 + document_frequency[i])) for i in range(len(words))]
+    total = sum(weight)
+    return [sum(w for w, hit in zip(weight, row) if hit) / total for row in present]
+
+
+def select_evidence(scored: list[Evidence], max_sentences: int = 3, margin: float = 0.03) -> list[Evidence]:
+    """The best sentence, plus close runners-up that add something new."""
+    if not scored:
+        return []
+    chosen = [scored[0]]
+    for candidate in scored[1:]:
+        if len(chosen) == max_sentences or candidate.score < scored[0].score - margin:
+            break
+        if all(_distinct(candidate, c) for c in chosen):
+            chosen.append(candidate)
+    return chosen
+
+
+def _distinct(a: Evidence, b: Evidence) -> bool:
+    return float(a.sentence.vector @ b.sentence.vector) < 0.95 and a.sentence.text != b.sentence.text
+
+
+def _home_chunks(nodes: list[NodeWithScore]) -> dict[tuple[str, int], tuple[int, TextNode]]:
+    """Map (doc_id, sentence index) to the best-ranked chunk that contains it."""
+    home: dict[tuple[str, int], tuple[int, TextNode]] = {}
+    for rank, hit in enumerate(nodes):
+        meta = hit.node.metadata
+        for j in range(meta["sentence_first"], meta["sentence_last"] + 1):
+            home.setdefault((meta["doc_id"], j), (rank, hit.node))
+    return home

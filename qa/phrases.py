@@ -1,0 +1,25 @@
+"""The words the service itself says, in French and English."""
+
+from __future__ import annotations
+
+PHRASES = {
+    "fr": {
+        "lead": "D’après les documents :",
+        "also": "Par ailleurs :",
+        "quote": ("« ", " »"),
+        "abstain": "Je ne trouve pas la réponse à cette question dans les documents.",
+        "llm_fallback": "Le modèle de langage n’a pas répondu ({reason}) : réponse extraite directement des documents.",
+    },
+    "en": {
+        "lead": "According to the documents:",
+        "also": "Also:",
+        "quote": ("“", "”"),
+        "abstain": "I could not find the answer to this question in the documents.",
+        "llm_fallback": "The language model did not answer ({reason}); this answer is quoted from the documents.",
+    },
+}
+
+
+def phrase(language: str, key: str, **values: str) -> str:
+    text = PHRASES[language][key]
+    return text.format(**values) if values else text

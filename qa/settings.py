@@ -1,0 +1,81 @@
+"""Every setting of the service, read once from the environment (prefix QA_).
+
+The OpenAI variables keep their usual names (OPENAI_API_KEY, OPENAI_BASE_URL) so
+existing set-ups work unchanged.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+GeneratorName = Literal["auto", "extractive", "llm"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
+
+    # Where things live
+    data_dir: Path = Field(REPO_ROOT / ".qa", description="Index, caches and uploads.")
+    corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Folder indexed by default.")
+    collection: str = Field("documents", min_length=3, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$")
+
+    # Chunking and retrieval
+    chunk_size: int = Field(256, ge=32, le=2000, description="Tokens per chunk (cl100k); about 190 e5 tokens.")
+    chunk_overlap: int = Field(32, ge=0, le=500)
+    top_k: int = Field(5, ge=1, le=50)
+    max_top_k: int = Field(20, ge=1, le=100)
+    candidates: int = Field(30, ge=5, le=200, description="Results taken from each retriever before fusion.")
+
+    # Chroma server mode: set the host to use a server instead of the embedded store
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    chroma_ssl: bool = False
+
+    # Embeddings: the bundled e5 model unless OpenAI embeddings are chosen explicitly
+    embedder: Literal["e5", "openai"] = "e5"
+    openai_embedding_model: str = "text-embedding-3-small"
+    openai_embedding_dimension: int = 1536
+
+    # Answer generation
+    generator: GeneratorName = "auto"
+    openai_api_key: str | None = Field(None, validation_alias=AliasChoices("OPENAI_API_KEY", "QA_OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=AliasChoices("OPENAI_BASE_URL", "QA_OPENAI_BASE_URL"))
+    openai_model: str = Field("gpt-4o-mini", validation_alias=AliasChoices("OPENAI_MODEL", "QA_OPENAI_MODEL"))
+
+    # HTTP
+    api_key: str | None = Field(None, description="When set, /v1/* requires 'Authorization: Bearer <key>'.")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    max_question_chars: int = Field(2000, ge=10)
+
+    @field_validator("chroma_host", "openai_api_key", "openai_base_url", "api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value):
+        return value or None
+
+    @cached_property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @cached_property
+    def keyword_dir(self) -> Path:
+        return self.data_dir / "keyword" / self.collection
+
+    @cached_property
+    def embedding_cache_path(self) -> Path:
+        return self.data_dir / "embeddings.sqlite3"
+
+    @cached_property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @cached_property
+    def lock_path(self) -> Path:
+        return self.data_dir / "index.lock"
