@@ -1,0 +1,75 @@
+"""Run an evaluation set against the service, in-process or over HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import httpx
+
+from eval.dataset import EvalItem
+from eval.metrics import ItemResult, score_item
+from qa.answer import Answer
+from qa.support import SupportScorer
+
+RETRIEVAL_DEPTH = 5
+
+
+class Target(Protocol):
+    def ask(self, question: str) -> Answer: ...
+
+    def search(self, question: str, top_k: int) -> list[str]: ...
+
+
+class InProcess:
+    """The service object itself (what `make test` gates on)."""
+
+    def __init__(self, service, generator: str | None = None):
+        self.service = service
+        self.generator = generator
+
+    def ask(self, question: str) -> Answer:
+        return self.service.ask(question, generator=self.generator)
+
+    def search(self, question: str, top_k: int) -> list[str]:
+        return [hit.text for hit in self.service.search(question, top_k)]
+
+
+class OverHttp:
+    """A running server: POST /v1/ask for answers, POST /v1/search for retrieval."""
+
+    def __init__(self, url: str, generator: str | None = None, api_key: str | None = None, timeout: float = 120.0):
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.client = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout)
+        self.generator = generator
+
+    def _post(self, path: str, body: dict) -> dict:
+        response = self.client.post(path, json={k: v for k, v in body.items() if v is not None})
+        if response.status_code >= 400:
+            raise RuntimeError(f"{path} answered {response.status_code}: {response.text[:300]}")
+        return response.json()
+
+    def ask(self, question: str) -> Answer:
+        return Answer.model_validate(self._post("/v1/ask", {"question": question, "generator": self.generator}))
+
+    def search(self, question: str, top_k: int) -> list[str]:
+        return [hit["text"] for hit in self._post("/v1/search", {"question": question, "top_k": top_k})["hits"]]
+
+
+def run(
+    items: list[EvalItem],
+    target: Target,
+    judge: SupportScorer,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[ItemResult]:
+    results = []
+    for done, item in enumerate(items, start=1):
+        retrieved = target.search(item.question, RETRIEVAL_DEPTH)
+        started = time.perf_counter()
+        answer = target.ask(item.question)
+        latency = (time.perf_counter() - started) * 1000
+        results.append(score_item(ItemResult(item, answer, retrieved, round(latency, 1)), judge))
+        if progress:
+            progress(done, len(items))
+    return results
