@@ -30,7 +30,7 @@ from index.store import ChunkStore, DocumentRecord, Sentence, chunk_id, sentence
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 16
-SPLITTER_VERSION = "s1"
+SPLITTER_VERSION = "s2"  # bump when chunks or sentence vectors are built differently
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
 
@@ -99,7 +99,10 @@ class Indexer:
         root = root.resolve()
         if not root.is_dir():
             raise NotADirectoryError(f"not a folder: {root}")
-        files = sorted(p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        files = sorted(
+            p for p in root.rglob("*")
+            if (p.is_file() or p.is_symlink()) and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        )
         return self._run(files, root, progress, mirror=True)
 
     def index_files(self, files: Iterable[Path], root: Path, progress: Progress | None = None) -> IndexReport:
@@ -224,7 +227,7 @@ class Indexer:
         document = plan.document
         prefix = version_prefix(document.doc_id, document.content_hash)
         sentence_texts = [document.text[s:e] for s, e in plan.sentences]
-        texts = [n.text for n in plan.nodes] + sentence_texts
+        texts = [n.text for n in plan.nodes] + in_context(sentence_texts)
         vectors = self._embed(texts, report)
         chunk_vectors = vectors[: len(plan.nodes)]
         owner = {}
@@ -265,6 +268,16 @@ class Indexer:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def in_context(sentences: list[str]) -> list[str]:
+    """Each sentence preceded by the one before it, the text its vector is built from.
+
+    "Il s’agit de l’ancienne directrice de la technologie" only means something
+    next to "OpenAI a choisi Mira Murati": with its predecessor, a sentence's
+    vector keeps the referents of its pronouns.
+    """
+    return [f"{previous} {sentence}" if previous else sentence for previous, sentence in zip(["", *sentences], sentences)]
 
 
 def _is_under(path: str, root: Path) -> bool:

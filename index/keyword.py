@@ -69,6 +69,10 @@ class KeywordIndex:
         self._ids: list[str] = []
         self.generation = -1
 
+    @property
+    def chunk_ids(self) -> list[str]:
+        return list(self._ids)
+
     def ensure(self, generation: int, chunks: Callable[[], Iterable[tuple[list[str], list[str], list[dict]]]]) -> None:
         """Make the postings match `generation`: load the saved copy, or rebuild."""
         if self.generation == generation:

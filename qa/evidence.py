@@ -17,6 +17,9 @@ from llama_index.core.schema import NodeWithScore, TextNode
 
 from index.keyword import keyword_tokens, query_tokens_by_word
 from index.store import Sentence
+from qa.answer_types import answer_type, offers
+
+FRAGMENT_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,9 @@ class Evidence:
 class ScoringWeights:
     lexical: float = 0.15
     rank: float = 0.02
+    answer_type: float = 0.03  # holds the kind of thing asked for (a number for "how many")
+    question: float = 0.05  # a question in a document rarely answers one
+    fragment: float = 0.03  # headings and fragments under FRAGMENT_WORDS words
 
 
 def score_sentences(
@@ -49,10 +55,18 @@ def score_sentences(
     vectors = np.stack([s.vector for s in sentences])
     dense = vectors @ query_vector
     lexical = lexical_overlap(question, [(s.text, home[(s.doc_id, s.index)][1].metadata["language"]) for s in sentences])
+    kind = answer_type(question)
     scored = []
     for s, d, lex in zip(sentences, dense, lexical):
         rank, node = home[(s.doc_id, s.index)]
-        score = float(d) + weights.lexical * lex + weights.rank / (rank + 1)
+        score = (
+            float(d)
+            + weights.lexical * lex
+            + weights.rank / (rank + 1)
+            + (weights.answer_type if kind and offers(s.text, kind, question) else 0.0)
+            - (weights.question if s.text.rstrip(" »”\"").endswith("?") else 0.0)
+            - (weights.fragment if len(s.text.split()) < FRAGMENT_WORDS else 0.0)
+        )
         scored.append(Evidence(s, node, rank, float(d), lex, score))
     return sorted(scored, key=lambda e: e.score, reverse=True)
 

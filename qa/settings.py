@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     # Where things live
     data_dir: Path = Field(REPO_ROOT / ".qa", description="Index, caches and uploads.")
     corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Folder indexed by default.")
+    embedding_cache: Path | None = Field(None, description="Vector cache file (default: <data_dir>/embeddings.sqlite3).")
     collection: str = Field("documents", min_length=3, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$")
 
     # Chunking and retrieval
@@ -70,7 +71,7 @@ class Settings(BaseSettings):
 
     @cached_property
     def embedding_cache_path(self) -> Path:
-        return self.data_dir / "embeddings.sqlite3"
+        return self.embedding_cache or self.data_dir / "embeddings.sqlite3"
 
     @cached_property
     def uploads_dir(self) -> Path:

@@ -1,0 +1,62 @@
+"""What kind of answer a question expects, and whether a sentence offers one.
+
+Classic factoid QA: "combien / how many" wants a number, "qui / who" a person,
+"quand / when" a date or time.  Numbers, names and dates are written the same
+way in French and English, so this check also works when an English question
+meets a French sentence, where word overlap says nothing.  The cues are the
+question words of both languages, not topics.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from index.language import fold
+
+AnswerType = Literal["number", "person", "time", "name"]
+
+_CUES: list[tuple[AnswerType, re.Pattern]] = [
+    ("number", re.compile(
+        r"\b(combien|quel(le)?s? (nombre|montant|pourcentage|part|age|somme|prix|chiffre)|a quel (prix|montant)|"
+        r"how (many|much|old)|what (share|percentage|proportion|number|amount|price|sum|figure)|by how much)\b")),
+    ("time", re.compile(
+        r"\b(quand|a quelle (heure|date|epoque)|quel(le)? (jour|heure|date|annee|mois|nuit|soir)|en quelle annee|depuis quand|"
+        r"when|what (time|day|date|year|month|night)|which (day|date|year|month|night)|on which (day|night|date)|"
+        r"in which year|since when|how long)\b")),
+    ("person", re.compile(
+        r"\b(qui|quelles? personnes?|quels? (dirigeants?|personnes?|personnalites?|journalistes?|chercheurs?|cadres?|investisseurs?)|"
+        r"who|whom|whose|which (person|people|journalist|executive|researchers?|investors?|leaders?|director|ceo))\b")),
+    ("name", re.compile(
+        r"\b(comment s'appelle|quel(le)?s? (est le nom|entreprise|societe|plateforme|outil|produit|evenement|media|journal)|"
+        r"(what|which) (is the name|company|companies|firm|platform|tool|product|products|event|outlet|chipmaker|startup))\b")),
+]
+
+_NUMBER = re.compile(r"\d")
+_MONTHS = (r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|"
+           r"january|february|march|april|may|june|july|august|september|october|november|december")
+_DAYS = r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_TIME = re.compile(rf"\b(\d{{1,2}} ?h|\d{{1,2}}:\d{{2}}|\d{{4}}|{_MONTHS}|{_DAYS}|midi|minuit|noon|midnight|heures?|hours?|soir|nuit|matin|weekend|week-end)\b")
+_CAPITALISED = re.compile(r"\b[A-ZÀ-Ý][\w’'-]*[a-zà-ÿ][\w’'-]*")
+_FULL_NAME = re.compile(r"\b([A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?)\s+([A-ZÀ-Ý][a-zà-ÿ]+)\b")
+
+
+def answer_type(question: str) -> AnswerType | None:
+    folded = fold(question).replace("’", "'")
+    for kind, cue in _CUES:
+        if cue.search(folded):
+            return kind
+    return None
+
+
+def offers(sentence: str, kind: AnswerType, question: str) -> bool:
+    """Does `sentence` hold something of `kind` that the question does not already say?"""
+    if kind == "number":
+        return bool(_NUMBER.search(sentence))
+    if kind == "time":
+        return bool(_TIME.search(fold(sentence)))
+    known = {fold(w) for w in re.findall(r"[\w’'-]+", question)}
+    if kind == "person":  # a person is named with two capitalised words: "Mira Murati"
+        return any(fold(first) not in known or fold(last) not in known for first, last in _FULL_NAME.findall(sentence))
+    names = _CAPITALISED.findall(sentence)[1:]  # the first word is capitalised anyway
+    return any(fold(n) not in known for n in names)
