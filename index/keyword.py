@@ -73,6 +73,12 @@ class KeywordIndex:
     def chunk_ids(self) -> list[str]:
         return list(self._ids)
 
+    def knows(self, terms: set[str]) -> bool:
+        """Whether any of these index terms occurs in the indexed texts (an empty set: yes)."""
+        with self._lock:
+            bm25 = self._bm25
+        return not terms or (bm25 is not None and not terms.isdisjoint(bm25.vocab_dict))
+
     def ensure(self, generation: int, chunks: Callable[[], Iterable[tuple[list[str], list[str], list[dict]]]]) -> None:
         """Make the postings match `generation`: load the saved copy, or rebuild."""
         if self.generation == generation:

@@ -15,6 +15,7 @@ from pathlib import Path
 from index.indexer import IndexReport
 from index.language import detect_language
 from index.store import DocumentRecord
+from qa.abstention import AbstentionModel, evidence_features
 from qa.answer import Answer, Citation, SearchHit, Span
 from qa.components import IndexParts, build_index
 from qa.evidence import Evidence, score_sentences, select_evidence
@@ -34,19 +35,8 @@ class InvalidRequest(ValueError):
         self.code = code
 
 
-@dataclass(frozen=True)
-class Abstention:
-    """When the best evidence is too weak to answer from.
-
-    Calibrated on the unanswerable questions of eval/sets/calibration.jsonl
-    (see eval/calibrate.py); not on the evaluation set itself.
-    """
-
-    min_dense: float = 0.80
-    min_lexical: float = 0.30
-
-    def holds(self, best: Evidence | None) -> bool:
-        return best is None or best.dense < self.min_dense or best.lexical < self.min_lexical
+# Fitted by `python -m eval.calibrate` on eval/sets/calibration.jsonl (bundled e5 embedder).
+CALIBRATED_ABSTENTION = AbstentionModel(weights=(-7.8168, 3.867, -0.2502), bias=6.3801, threshold=0.4674)
 
 
 @dataclass
@@ -57,7 +47,12 @@ class Delta:
 
 
 class QAService:
-    def __init__(self, parts: IndexParts, generators: dict[str, AnswerGenerator], abstention: Abstention = Abstention()):
+    def __init__(
+        self,
+        parts: IndexParts,
+        generators: dict[str, AnswerGenerator],
+        abstention: AbstentionModel = CALIBRATED_ABSTENTION,
+    ):
         self.parts = parts
         self.settings = parts.settings
         self.generators = generators
@@ -92,12 +87,11 @@ class QAService:
         language = detect_language(question)
         timings: dict[str, float] = {}
 
-        retrieved = self.retriever.retrieve(question, top_k)
-        sentences = self.parts.store.sentences_of([hit.node for hit in retrieved.nodes])
-        scored = score_sentences(question, retrieved.query_vector, retrieved.nodes, sentences)
+        scored = self._scored_sentences(question, top_k)
         timings["retrieval"] = _ms(started)
 
-        if self.abstention.holds(scored[0] if scored else None):
+        features = evidence_features(question, language, scored[0] if scored else None, self.parts.keyword)
+        if self.abstention.abstains(features):
             text = phrase(language, "abstain")
             yield Delta(text)
             yield Answer(question=question, answer=text, language=language, abstained=True, generator=chosen.name,
@@ -122,6 +116,17 @@ class QAService:
             generator=chosen.name,
             timings_ms=timings,
         )
+
+    def abstention_features(self, question: str) -> tuple[float, float, float]:
+        """What the abstention decision sees for `question` (for calibration)."""
+        question = self._valid_question(question)
+        scored = self._scored_sentences(question, self.settings.top_k)
+        return evidence_features(question, detect_language(question), scored[0] if scored else None, self.parts.keyword)
+
+    def _scored_sentences(self, question: str, top_k: int) -> list[Evidence]:
+        retrieved = self.retriever.retrieve(question, top_k)
+        sentences = self.parts.store.sentences_of([hit.node for hit in retrieved.nodes])
+        return score_sentences(question, retrieved.query_vector, retrieved.nodes, sentences)
 
     def search(self, question: str, top_k: int | None = None) -> list[SearchHit]:
         """The passages retrieval finds for a question, best first."""

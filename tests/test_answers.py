@@ -1,0 +1,76 @@
+"""Answers quote their evidence, cite it, speak the question's language, and abstain."""
+
+import re
+
+import pytest
+
+from qa.service import InvalidRequest
+
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+def cited_numbers(answer):
+    return {int(n) for n in MARKER.findall(answer.answer)}
+
+
+def test_a_french_question_gets_a_french_answer_quoting_the_figure(demo_service):
+    answer = demo_service.ask("Combien d’employés ont signé la lettre ?")
+    assert not answer.abstained and answer.language == "fr"
+    assert answer.answer.startswith("D’après les documents")
+    assert "505" in answer.answer
+    assert any("505" in c.text for c in answer.citations)
+    assert cited_numbers(answer) == {c.n for c in answer.citations}
+
+
+def test_the_same_question_in_english_gets_the_same_evidence_framed_in_english(demo_service):
+    french = demo_service.ask("Combien d’employés ont signé la lettre ?")
+    english = demo_service.ask("How many employees signed the letter?")
+    assert english.language == "en" and not english.abstained
+    assert english.answer.startswith("According to the documents")
+    assert "505" in english.answer
+    assert {c.doc_id for c in english.citations} & {c.doc_id for c in french.citations}
+
+
+def test_quotes_are_exact_passages_of_the_sources(demo_service):
+    answer = demo_service.ask("Qui a remplacé Mira Murati à la tête d’OpenAI ?")
+    for citation in answer.citations:
+        source = open(citation.source, encoding="utf-8").read()
+        assert source[citation.start : citation.end] == citation.text
+        for span in citation.highlights:
+            assert citation.start <= span.start < span.end <= citation.end
+            quoted = source[span.start : span.end]
+            assert " ".join(quoted.split()).strip("«»“” ") in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "message"),
+    [
+        ("Quelle est la recette de la tarte tatin ?", "fr", "Je ne trouve pas la réponse"),
+        ("What is the recipe for tarte tatin?", "en", "I could not find the answer"),
+    ],
+)
+def test_questions_the_documents_do_not_answer_get_an_abstention(demo_service, question, language, message):
+    answer = demo_service.ask(question)
+    assert answer.abstained and answer.citations == []
+    assert answer.language == language and answer.answer.startswith(message)
+
+
+def test_timings_are_reported(demo_service):
+    answer = demo_service.ask("Qui est Emmett Shear ?")
+    assert answer.generator == "extractive"
+    assert answer.timings_ms["total"] >= answer.timings_ms["retrieval"] > 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"question": "   "}, "empty_question"),
+        ({"question": "x" * 2001}, "question_too_long"),
+        ({"question": "Qui ?", "top_k": 0}, "invalid_top_k"),
+        ({"question": "Qui ?", "generator": "oracle"}, "unknown_generator"),
+    ],
+)
+def test_bad_requests_are_refused_with_a_reason(demo_service, kwargs, code):
+    with pytest.raises(InvalidRequest) as refused:
+        demo_service.ask(**kwargs)
+    assert refused.value.code == code

@@ -1,0 +1,66 @@
+"""The evaluation harness measures what it claims, and the extractive generator passes the gate."""
+
+import json
+
+import pytest
+
+from eval.dataset import EvalSetError, fact_found, load_set
+from eval.metrics import answer_language, first_hit, statements_of
+
+
+def test_facts_match_without_case_accents_or_typographic_quotes():
+    assert fact_found("employes", "505 EMPLOYÉS ont signé")
+    assert fact_found("l'entreprise", "l’entreprise")
+    assert not fact_found("(?<!\\d)50(?!\\d)", "505 employés")
+
+
+def test_statements_end_with_their_markers():
+    text = "D’après les documents : « A. » [1] Par ailleurs : « B. » [2][3] Et rien ici."
+    assert statements_of(text) == [("D’après les documents : « A. »", [1]), ("Par ailleurs : « B. »", [2, 3])]
+
+
+def test_the_language_of_an_answer_ignores_its_quotes():
+    assert answer_language("According to the documents: “Les employés ont signé la lettre.” [1]") == "en"
+    assert answer_language("D’après les documents : « The board fired him. » [1]") == "fr"
+
+
+def test_a_hit_is_where_the_passages_first_hold_every_fact():
+    passages = ["nothing", "700 employés", "770 employés"]
+    assert first_hit(["700"], passages) == 1
+    assert first_hit(["700", "770"], passages) == 2
+    assert first_hit(["999"], passages) is None
+
+
+def test_a_broken_eval_set_is_reported_with_its_line(tmp_path):
+    path = tmp_path / "set.jsonl"
+    path.write_text(json.dumps({"id": "a", "lang": "fr", "question": "Q ?", "answerable": True}) + "\n{oops\n")
+    with pytest.raises(EvalSetError, match="set.jsonl:2"):
+        load_set(path)
+
+
+def test_our_sets_are_well_formed():
+    from eval.dataset import DEFAULT_SET
+    from eval.calibrate import CALIBRATION_SET
+
+    demo, calibration = load_set(DEFAULT_SET), load_set(CALIBRATION_SET)
+    assert {i.question for i in demo}.isdisjoint(i.question for i in calibration)
+    for items in (demo, calibration):
+        assert sum(i.lang == "fr" for i in items) >= 25 and sum(i.lang == "en" for i in items) >= 25
+        assert sum(not i.answerable for i in items) >= 10
+    assert sum(len(i.docs) >= 2 for i in demo) >= 8
+
+
+@pytest.mark.slow
+def test_the_extractive_generator_passes_the_gate(demo_service, tmp_path):
+    from eval import gate
+    from eval.dataset import DEFAULT_SET
+    from eval.harness import InProcess, run
+    from eval.metrics import summarise
+    from eval.report import write_reports
+    from qa.support import SupportScorer
+
+    results = run(load_set(DEFAULT_SET), InProcess(demo_service, "extractive"), SupportScorer(demo_service.parts.embed_model))
+    summary = summarise(results)
+    paths = write_reports(results, summary, tmp_path, {"generator": "extractive"})
+    assert all(p.exists() and p.stat().st_size > 0 for p in paths.values())
+    assert gate.check(summary, "extractive") == []

@@ -1,0 +1,50 @@
+"""Hybrid retrieval finds the supporting passage in the top 5, in both languages.
+
+English questions are asked about the French articles: the dense embedder
+carries meaning across languages, so they must find French passages too.
+"""
+
+import pytest
+
+from eval.dataset import all_facts_found
+
+FRENCH = [
+    ("Combien d’employés ont signé la lettre ?", ["505"]),
+    ("Qui a été nommée PDG par intérim juste après le départ d’Altman ?", ["murati"]),
+    ("Quel ancien patron de Twitch a été choisi pour diriger OpenAI ?", ["shear"]),
+    ("Par quel moyen Sam Altman a-t-il appris son licenciement ?", ["google meet"]),
+    ("Quel pourcentage d’OpenAI Microsoft détient-il ?", ["49"]),
+    ("Combien Microsoft a-t-il investi dans OpenAI en 2019 ?", ["milliard"]),
+    ("Qui est le scientifique en chef d’OpenAI ?", ["sutskever"]),
+    ("De combien est passée l’action de Microsoft après l’annonce ?", ["360", "376"]),
+    ("Quand ChatGPT a-t-il été mis en ligne ?", ["30 novembre 2022"]),
+    ("Avec quels investisseurs Altman négociait-il pour une entreprise de puces ?", ["softbank"]),
+    ("Quel audit Emmett Shear veut-il lancer ?", ["audit"]),
+    ("Qui a cofondé OpenAI avant de prendre ses distances en 2018 ?", ["musk"]),
+]
+
+ENGLISH = [
+    ("How many employees signed the letter?", ["505"]),
+    ("Who became interim CEO right after Altman was fired?", ["murati"]),
+    ("Who is the former Twitch boss chosen to run OpenAI?", ["shear"]),
+    ("How did Sam Altman learn that he had been fired?", ["google meet"]),
+    ("What did Microsoft invest in OpenAI in 2019?", ["milliard"]),
+    ("Who is OpenAI's chief scientist?", ["sutskever"]),
+    ("Which company hired Sam Altman and Greg Brockman?", ["microsoft"]),
+    ("When was ChatGPT launched?", ["30 novembre 2022"]),
+    ("Which investors was Altman talking to about an AI chip company?", ["softbank"]),
+    ("How many users did ChatGPT reach in under a year?", ["100 millions"]),
+    ("What did Ilya Sutskever say he regrets?", ["regrette"]),
+    ("Who co-founded OpenAI and distanced himself in 2018?", ["musk"]),
+]
+
+
+@pytest.mark.parametrize(("question", "facts"), FRENCH + ENGLISH)
+def test_the_supporting_passage_is_in_the_top_5(demo_service, question, facts):
+    passages = [hit.text for hit in demo_service.search(question, top_k=5)]
+    assert len(passages) == 5
+    assert any(all_facts_found(facts, passage) for passage in passages), question
+
+
+def test_both_languages_have_a_dozen_questions():
+    assert len(FRENCH) >= 12 and len(ENGLISH) >= 12
