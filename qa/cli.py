@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--out", type=Path, default=Path("eval/reports/latest"), help="folder for the reports")
     evaluate.add_argument("--gate", action="store_true", help="exit 1 when a metric is under its threshold")
 
+    bench = commands.add_parser("bench", help="measure warm /v1/ask latency over loopback HTTP")
+    bench.add_argument("--url", help="a running server (default: start one in this process)")
+    bench.add_argument("--requests", type=int, default=200)
+
     serve = commands.add_parser("serve", help="serve the HTTP API and the chat")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
@@ -41,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = Settings()
-        return {"index": _index, "ask": _ask, "eval": _eval, "serve": _serve}[args.command](args, settings)
+        return {"index": _index, "ask": _ask, "eval": _eval, "bench": _bench, "serve": _serve}[args.command](args, settings)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # every failure the user can act on ends here, as one line
@@ -123,6 +127,22 @@ def _eval(args, settings: Settings) -> int:
     for failure in failures:
         print(f"below threshold: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _bench(args, settings: Settings) -> int:
+    from contextlib import nullcontext
+
+    from eval.bench import ask_latency
+    from qa.api import create_app
+    from qa.loopback import serving
+    from qa.service import QAService
+
+    server = nullcontext(args.url) if args.url else serving(create_app(QAService.from_settings(settings)))
+    with server as url:
+        figures = ask_latency(url, args.requests)
+    print(f"POST /v1/ask (extractive, warm, {figures['n']} requests): "
+          f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, mean {figures['mean_ms']} ms")
+    return 0
 
 
 def _serve(args, settings: Settings) -> int:

@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from qa.api import create_app
-from tests.serving import serving
+from qa.loopback import serving
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Run the real app on a loopback port for the duration of a test."""
+"""Run the app on a loopback port inside this process (benchmarks and tests)."""
 
 from __future__ import annotations
 
