@@ -7,8 +7,13 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 CORPUS ?= corpus
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install eval clean
+# llama-cpp-python compiles from source; -march=native enables instructions (AMX)
+# that crash on these CPUs, so the flags are spelled out.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+
+.PHONY: run test install browser eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,20 +21,27 @@ $(BIN)/python:
 
 # Re-install whenever the project's dependencies change.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -e '.[dev,local-llm]'
 	touch $@
 
 install: $(VENV)/.installed
+
+# The browser tests drive Debian's chromium (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
 run: install
 	$(BIN)/qa index $(CORPUS)
 	$(BIN)/qa serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install browser
 	$(BIN)/pytest
 
 eval: install
 	$(BIN)/qa eval
+
+bench: install
+	$(BIN)/qa bench
 
 clean:
 	rm -rf .qa eval/reports test-artifacts

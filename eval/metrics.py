@@ -18,10 +18,9 @@ import numpy as np
 from eval.dataset import EvalItem, all_facts_found
 from index.language import detect_language
 from qa.answer import Answer
+from qa.citations import MARKER, cited_sentences, markers_in
 from qa.support import SupportScorer
 
-_STATEMENT = re.compile(r"(.+?)((?:\s*\[\d+\])+)", re.DOTALL)
-_MARKER = re.compile(r"\[(\d+)\]")
 _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 
 
@@ -52,18 +51,9 @@ class ItemResult:
         return not self.answer.abstained
 
 
-def statements_of(text: str) -> list[tuple[str, list[int]]]:
-    """Cited statements: text up to and including a run of [n] markers."""
-    return [
-        (_MARKER.sub("", m.group(1)).strip(), [int(n) for n in _MARKER.findall(m.group(2))])
-        for m in _STATEMENT.finditer(text)
-        if _MARKER.sub("", m.group(1)).strip()
-    ]
-
-
 def answer_language(text: str) -> str:
     """The language of the answer's own words: quotes and markers left out."""
-    return detect_language(_MARKER.sub(" ", _QUOTED.sub(" ", text)))
+    return detect_language(MARKER.sub(" ", _QUOTED.sub(" ", text)))
 
 
 def first_hit(patterns: list[str], passages: list[str]) -> int | None:
@@ -82,15 +72,18 @@ def score_item(result: ItemResult, judge: SupportScorer) -> ItemResult:
         result.correct = not answer.abstained and all_facts_found(item.must, answer.answer)
         if result.correct:
             cited_text = " ".join(c.text for c in answer.citations)
-            markers = {int(n) for n in _MARKER.findall(answer.answer)}
+            markers = set(markers_in(answer.answer))
             result.citations_ok = all_facts_found(item.must, cited_text) and markers <= {c.n for c in answer.citations}
     if not answer.abstained:
         passages = {c.n: c.text for c in answer.citations}
-        result.statements = [_judge_statement(text, cited, passages, judge) for text, cited in statements_of(answer.answer)]
+        result.statements = [
+            _judge_statement(s.claim, s.markers, passages, judge) for s in cited_sentences(answer.answer) if s.markers
+        ]
     return result
 
 
 def _judge_statement(text: str, cited: list[int], passages: dict[int, str], judge: SupportScorer) -> Statement:
+    cited = list(dict.fromkeys(cited))
     texts = [passages[n] for n in cited if n in passages]
     supported = bool(texts) and len(texts) == len(cited) and judge.supports(text, texts)
     relevant = 0

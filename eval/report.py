@@ -60,6 +60,7 @@ def _item(result: ItemResult) -> dict:
         "answer": answer.answer,
         "abstained": answer.abstained,
         "generator": answer.generator,
+        "notice": answer.notice,
         "correct": result.correct,
         "citations_ok": result.citations_ok,
         "first_hit": result.first_hit,

@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int)
 
     args = parser.parse_args(argv)
+    from qa.components import stay_offline
+
+    stay_offline()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("bm25s", "httpx", "chromadb"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -81,7 +84,15 @@ def _index(args, settings: Settings) -> int:
 def _ask(args, settings: Settings) -> int:
     from qa.service import QAService
 
-    answer = QAService.from_settings(settings).ask(args.question, top_k=args.top_k, generator=args.generator)
+    service = QAService.from_settings(settings)
+    try:
+        if args.generator != "extractive":
+            service.wait_until_ready()
+        answer = service.ask(args.question, top_k=args.top_k, generator=args.generator)
+    finally:
+        service.close()
+    if answer.notice:
+        print(f"note: {answer.notice}", file=sys.stderr)
     if args.json:
         print(json.dumps(answer.model_dump(), ensure_ascii=False, indent=2))
         return 0
@@ -112,11 +123,16 @@ def _eval(args, settings: Settings) -> int:
         from qa.service import QAService
 
         service = QAService.from_settings(settings)
+        service.wait_until_ready()
         target = InProcess(service, args.generator)
         judge = SupportScorer(service.parts.embed_model)
     bar = tqdm(total=len(items), unit="question", desc="evaluating", file=sys.stderr, disable=None)
-    results = run(items, target, judge, progress=lambda done, total: bar.update(1))
-    bar.close()
+    try:
+        results = run(items, target, judge, progress=lambda done, total: bar.update(1))
+    finally:
+        bar.close()
+        if not args.url:
+            service.close()
     summary = summarise(results)
     generator = results[0].answer.generator
     meta = {"set": str(eval_set), "generator": generator, "target": args.url or "in-process", "questions": len(items)}
@@ -151,10 +167,17 @@ def _serve(args, settings: Settings) -> int:
     from qa.api import create_app
     from qa.service import QAService
 
+    from ui.app import mount
+
     host = args.host or settings.host
     port = args.port or settings.port
-    app = create_app(QAService.from_settings(settings))
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    service = QAService.from_settings(settings)
+    app = mount(create_app(service), service)
+    print(f"Serving the chat on http://{host}:{port}/ and the API on http://{host}:{port}/v1 (docs: /docs)", flush=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        service.close()
     return 0
 
 

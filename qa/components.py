@@ -1,4 +1,5 @@
-"""The one place where settings choose the concrete parts: embedder, store, indexer."""
+"""The one place where settings choose the concrete parts: embedder, store, indexer,
+answer generators."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from index.embedding_cache import EmbeddingCache
 from index.indexer import Indexer
 from index.keyword import KeywordIndex
 from index.store import ChunkStore, chroma_client
+from qa import local_llm
+from qa.generators import AnswerGenerator, ExtractiveGenerator
+from qa.llm import LLMGenerator, build_llm
+from qa.local_llm import LocalLLMServer
 from qa.settings import Settings
 
 # Libraries that phone home unless told not to; we never make a request off the machine.
@@ -78,3 +83,34 @@ def build_index(settings: Settings) -> IndexParts:
         lock_path=settings.lock_path,
     )
     return IndexParts(settings, embed_model, store, keyword, indexer)
+
+
+@dataclass
+class Generators:
+    """The answer generators on offer, and the local model server if one was started."""
+
+    available: dict[str, AnswerGenerator]
+    local_server: LocalLLMServer | None = None
+
+    def close(self) -> None:
+        if self.local_server:
+            self.local_server.stop()
+
+
+def build_generators(settings: Settings) -> Generators:
+    """Extractive always; `llm` through OpenAI, a configured compatible server, or the
+    bundled local model (started in the background) when one of them is available."""
+    available: dict[str, AnswerGenerator] = {"extractive": ExtractiveGenerator()}
+    if settings.generator == "extractive":
+        return Generators(available)
+    common = {"timeout": settings.llm_timeout_s, "max_tokens": settings.llm_max_tokens}
+    if settings.openai_configured:
+        llm = build_llm(settings.openai_model, settings.openai_base_url, settings.openai_api_key, context_window=16_000, **common)
+        available["llm"] = LLMGenerator(llm)
+        return Generators(available)
+    if settings.local_llm and local_llm.runtime_installed():
+        server = local_llm.LocalLLMServer(lambda: local_llm.assemble(settings.models_dir), settings.local_llm_threads).start()
+        llm = build_llm(local_llm.MODEL_FILE, server.url, None, context_window=local_llm.CONTEXT_WINDOW, **common)
+        available["llm"] = LLMGenerator(llm, not_ready=server.not_ready)
+        return Generators(available, server)
+    return Generators(available)

@@ -8,14 +8,14 @@ PHRASES = {
         "also": "Par ailleurs :",
         "quote": ("« ", " »"),
         "abstain": "Je ne trouve pas la réponse à cette question dans les documents.",
-        "llm_fallback": "Le modèle de langage n’a pas répondu ({reason}) : réponse extraite directement des documents.",
+        "llm_fallback": "La réponse du modèle de langage n’a pas pu être utilisée ({reason}) : voici ce que disent les documents.",
     },
     "en": {
         "lead": "According to the documents:",
         "also": "Also:",
         "quote": ("“", "”"),
         "abstain": "I could not find the answer to this question in the documents.",
-        "llm_fallback": "The language model did not answer ({reason}); this answer is quoted from the documents.",
+        "llm_fallback": "The language model's answer could not be used ({reason}); this answer is quoted from the documents.",
     },
 }
 

@@ -1,30 +1,42 @@
 """The question-answering service: the one object the CLI, HTTP API and chat call.
 
-ask = validate -> retrieve (hybrid) -> score sentences -> abstain or pick evidence
--> generate with [n] markers -> attach the cited passages.
+ask = validate -> make a follow-up standalone -> retrieve (hybrid) -> score
+sentences -> abstain when the evidence is too weak -> generate with [n] markers
+-> verify each sentence against what it cites -> attach only the cited passages.
+When the LLM fails (down, slow, rate-limited) the answer is quoted from the
+documents instead, and `notice` says so.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.indexer import IndexReport
+from index.loaders import SUPPORTED_SUFFIXES, doc_id_for, safe_filename, sniff_suffix
 from index.language import detect_language
 from index.store import DocumentRecord
 from qa.abstention import AbstentionModel, evidence_features
 from qa.answer import Answer, Citation, SearchHit, Span
-from qa.components import IndexParts, build_index
+from qa.citations import markers_in, verify
+from qa.components import Generators, IndexParts, build_generators, build_index
 from qa.evidence import Evidence, score_sentences, select_evidence
-from qa.generators import AnswerGenerator, ExtractiveGenerator, Passage
+from qa.followup import carry_over, previous_question
+from qa.generators import AnswerGenerator, GeneratorUnavailable, Passage
+from qa.llm import LLMGenerator, evidence_shown
 from qa.phrases import phrase
 from qa.retrieval import HybridRetriever
 from qa.settings import Settings
+from qa.support import SupportScorer
 
-MARKER = re.compile(r"\[(\d+)\]")
+# Fitted by `python -m eval.calibrate` on eval/sets/calibration.jsonl (bundled e5 embedder).
+CALIBRATED_ABSTENTION = AbstentionModel(weights=(-7.8168, 3.867, -0.2502), bias=6.3801, threshold=0.4674)
+
+# How much evidence each generator gets: quotes stay short; a model may weigh more.
+EVIDENCE_SENTENCES = {"extractive": 3, "llm": 5}
+ROLES = ("user", "assistant")
 
 
 class InvalidRequest(ValueError):
@@ -35,8 +47,11 @@ class InvalidRequest(ValueError):
         self.code = code
 
 
-# Fitted by `python -m eval.calibrate` on eval/sets/calibration.jsonl (bundled e5 embedder).
-CALIBRATED_ABSTENTION = AbstentionModel(weights=(-7.8168, 3.867, -0.2502), bias=6.3801, threshold=0.4674)
+@dataclass
+class Upload:
+    indexed: list[tuple[str, str, int]]  # (file name, doc_id, chunks)
+    rejected: list[tuple[str, str]]  # (file name, reason)
+    report: IndexReport
 
 
 @dataclass
@@ -50,13 +65,14 @@ class QAService:
     def __init__(
         self,
         parts: IndexParts,
-        generators: dict[str, AnswerGenerator],
+        generators: Generators,
         abstention: AbstentionModel = CALIBRATED_ABSTENTION,
     ):
         self.parts = parts
         self.settings = parts.settings
         self.generators = generators
         self.abstention = abstention
+        self.judge = SupportScorer(parts.embed_model)
         self.retriever = HybridRetriever(
             parts.store,
             parts.keyword,
@@ -69,53 +85,93 @@ class QAService:
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> QAService:
         settings = settings or Settings()
-        return cls(build_index(settings), {"extractive": ExtractiveGenerator()})
+        return cls(build_index(settings), build_generators(settings))
+
+    def close(self) -> None:
+        self.generators.close()
+
+    def wait_until_ready(self, timeout: float | None = None) -> bool:
+        """Block until the local model (if one is starting) can answer."""
+        server = self.generators.local_server
+        return server.wait_ready(timeout) if server else True
 
     # -- questions -----------------------------------------------------------------------
-    def ask(self, question: str, top_k: int | None = None, generator: str | None = None) -> Answer:
-        for event in self.ask_stream(question, top_k, generator):
+    def ask(self, question: str, top_k: int | None = None, generator: str | None = None,
+            history: Sequence[dict] | None = None, strict: bool | None = None) -> Answer:
+        for event in self.ask_stream(question, top_k, generator, history, strict):
             if isinstance(event, Answer):
                 return event
         raise RuntimeError("the answer stream ended without an answer")
 
-    def ask_stream(self, question: str, top_k: int | None = None, generator: str | None = None) -> Iterator[Delta | Answer]:
-        """Yield text deltas as the generator writes, then the complete Answer."""
+    def ask_stream(self, question: str, top_k: int | None = None, generator: str | None = None,
+                   history: Sequence[dict] | None = None, strict: bool | None = None) -> Iterator[Delta | Answer]:
+        """Yield text deltas as the generator writes, then the complete, verified Answer."""
         started = time.perf_counter()
         question = self._valid_question(question)
         top_k = self._valid_top_k(top_k)
+        history = self._valid_history(history)
         chosen = self._generator(generator)
+        strict = self.settings.strict_citations if strict is None else strict
         language = detect_language(question)
         timings: dict[str, float] = {}
 
-        scored = self._scored_sentences(question, top_k)
+        standalone = self._standalone(question, history, chosen)
+        scored = self._scored_sentences(standalone or question, top_k)
         timings["retrieval"] = _ms(started)
+        answer = Answer(question=question, answer="", language=language, abstained=False,
+                        generator=chosen.name, standalone_question=standalone)
 
-        features = evidence_features(question, language, scored[0] if scored else None, self.parts.keyword)
-        if self.abstention.abstains(features):
-            text = phrase(language, "abstain")
-            yield Delta(text)
-            yield Answer(question=question, answer=text, language=language, abstained=True, generator=chosen.name,
-                         timings_ms={**timings, "total": _ms(started)})
-            return
-
-        passages = _number_passages(select_evidence(scored))
         generation_started = time.perf_counter()
-        parts: list[str] = []
-        for piece in chosen.stream(question, language, passages):
-            parts.append(piece)
-            yield Delta(piece)
-        text = "".join(parts)
+        text, passages = "", []
+        features = evidence_features(standalone or question, language, scored[0] if scored else None, self.parts.keyword)
+        if self.abstention.abstains(features):  # too little evidence, whatever the generator
+            answer.abstained = True
+        elif chosen.name == "llm":
+            try:
+                text, passages, answer.sentences = yield from self._generate(chosen, answer, scored, strict)
+            except GeneratorUnavailable as exc:
+                answer.notice = phrase(language, "llm_fallback", reason=str(exc))
+                yield Delta("\n\n")
+                chosen = self.generators.available["extractive"]
+            else:
+                answer.abstained = not text
+        if chosen.name == "extractive" and not answer.abstained:
+            answer.generator = "extractive"
+            passages = _number_passages(select_evidence(scored, EVIDENCE_SENTENCES["extractive"]))
+            text = yield from _relay(chosen.stream(question, language, passages))
+            text, answer.sentences = verify(text, _quoted(passages), self.judge, question, strict)
+            answer.abstained = not text
         timings["generation"] = _ms(generation_started)
+
+        if answer.abstained:
+            text = phrase(language, "abstain")
+            answer.sentences = []
+            yield Delta(text)
+        answer.answer = text
+        answer.citations = [] if answer.abstained else _citations(text, passages)
         timings["total"] = _ms(started)
-        yield Answer(
-            question=question,
-            answer=text,
-            language=language,
-            abstained=False,
-            citations=_citations(text, passages),
-            generator=chosen.name,
-            timings_ms=timings,
-        )
+        answer.timings_ms = timings
+        yield answer
+
+    def _generate(self, generator: AnswerGenerator, answer: Answer, scored: list[Evidence], strict: bool):
+        """LLM text over the evidence, verified sentence by sentence ("" when it found no answer)."""
+        passages = _number_passages(select_evidence(scored, EVIDENCE_SENTENCES["llm"], margin=0.08))
+        text = yield from _relay(generator.stream(answer.question, answer.language, passages))
+        if not text.strip():
+            return "", passages, []
+        text, sentences = verify(text, evidence_shown(passages), self.judge, answer.question, strict)
+        return text, passages, sentences
+
+    def _standalone(self, question: str, history: list[dict], chosen: AnswerGenerator) -> str | None:
+        """The follow-up rewritten with its context, or None when there is no context."""
+        if not previous_question(history):
+            return None
+        if isinstance(chosen, LLMGenerator):
+            try:
+                return chosen.rewrite(question, history)
+            except GeneratorUnavailable:
+                pass
+        return carry_over(question, history)
 
     def abstention_features(self, question: str) -> tuple[float, float, float]:
         """What the abstention decision sees for `question` (for calibration)."""
@@ -152,20 +208,61 @@ class QAService:
     def index_folder(self, folder: Path, progress=None) -> IndexReport:
         return self.parts.indexer.index_folder(folder, progress)
 
+    def add_documents(self, files: Sequence[tuple[str, bytes]], progress=None) -> Upload:
+        """Store uploaded files under the data folder and index them.
+
+        Names are reduced to plain file names; content must really be of a
+        supported type.  Each file ends up indexed or rejected with a reason.
+        """
+        uploads = self.settings.uploads_dir
+        uploads.mkdir(parents=True, exist_ok=True)
+        accepted: list[Path] = []
+        rejected: list[tuple[str, str]] = []
+        for name, data in files:
+            filename = safe_filename(name)
+            suffix = Path(filename).suffix.lower()
+            if len(data) > self.settings.max_upload_bytes:
+                rejected.append((filename, f"larger than the {self.settings.max_upload_bytes // 1_000_000} MB upload limit"))
+            elif not data.strip():
+                rejected.append((filename, "empty file"))
+            elif sniff_suffix(data, suffix) is None:
+                rejected.append((filename, _not_what_it_claims(suffix)))
+            else:
+                target = (uploads / filename).resolve()
+                if target.parent != uploads.resolve():  # safe_filename makes this impossible; checked anyway
+                    rejected.append((filename, "invalid file name"))
+                    continue
+                target.write_bytes(data)
+                accepted.append(target)
+        report = self.parts.indexer.index_files(accepted, uploads, progress) if accepted else IndexReport()
+        rejected += report.errors
+        ids = {path: doc_id_for(path, uploads.resolve()) for path in accepted}
+        indexed = [(path.name, doc_id, report.chunks_by_doc[doc_id]) for path, doc_id in ids.items() if doc_id in report.chunks_by_doc]
+        return Upload(indexed, rejected, report)
+
+    def remove_document(self, doc_id: str) -> bool:
+        """Remove a document from the index (and its uploaded file, if it was uploaded)."""
+        sources = [Path(d.source) for d in self.documents() if d.doc_id == doc_id]
+        removed = self.parts.indexer.remove(doc_id)
+        for source in sources:
+            if removed and source.is_relative_to(self.settings.uploads_dir.resolve()):
+                source.unlink(missing_ok=True)
+        return removed
+
     def health(self) -> dict:
         documents = self.documents()
         return {
             "status": "ok",
             "documents": len(documents),
             "chunks": sum(d.chunks for d in documents),
-            "generators": sorted(self.generators),
+            "generators": sorted(self.generators.available),
         }
 
     # -- validation ----------------------------------------------------------------------
     def _valid_question(self, question: str) -> str:
         if not isinstance(question, str):
             raise InvalidRequest("the question must be a string")
-        question = question.replace("\x00", "").strip()
+        question = _valid_text(question, "question").strip()
         if not question:
             raise InvalidRequest("the question is empty", "empty_question")
         if len(question) > self.settings.max_question_chars:
@@ -182,16 +279,55 @@ class QAService:
             raise InvalidRequest(f"top_k must be between 1 and {self.settings.max_top_k}", "invalid_top_k")
         return top_k
 
+    def _valid_history(self, history: Sequence[dict] | None) -> list[dict]:
+        history = list(history or [])
+        if len(history) > self.settings.max_history_turns:
+            raise InvalidRequest(f"history is limited to {self.settings.max_history_turns} turns", "history_too_long")
+        for turn in history:
+            if not isinstance(turn, dict) or turn.get("role") not in ROLES or not isinstance(turn.get("content"), str):
+                raise InvalidRequest('each history turn must be {"role": "user" or "assistant", "content": text}', "invalid_history")
+            _valid_text(turn["content"], "history")
+            if len(turn["content"]) > 4 * self.settings.max_question_chars:
+                raise InvalidRequest("a history turn is too long", "history_too_long")
+        return history
+
     def _generator(self, name: str | None) -> AnswerGenerator:
         name = name or self.settings.generator
         if name == "auto":
-            name = "llm" if "llm" in self.generators else "extractive"
-        if name not in self.generators:
+            name = "llm" if "llm" in self.generators.available else "extractive"
+        if name not in self.generators.available:
             raise InvalidRequest(
-                f"unknown or unavailable generator {name!r}; available: {', '.join(['auto', *sorted(self.generators)])}",
+                f"unknown or unavailable generator {name!r}; available: {', '.join(['auto', *sorted(self.generators.available)])}",
                 "unknown_generator",
             )
-        return self.generators[name]
+        return self.generators.available[name]
+
+
+def _valid_text(text: str, what: str) -> str:
+    """Text must be real Unicode: no NUL bytes, no lone surrogates (they cannot be UTF-8)."""
+    if "\x00" in text:
+        raise InvalidRequest(f"the {what} contains a NUL character", "invalid_text")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequest(f"the {what} is not valid Unicode text (lone surrogate)", "invalid_text") from None
+    return text
+
+
+def _not_what_it_claims(suffix: str) -> str:
+    if suffix not in SUPPORTED_SUFFIXES:
+        return f"unsupported file type '{suffix or 'none'}' (supported: {', '.join(SUPPORTED_SUFFIXES)})"
+    kind = {".pdf": "a PDF", ".html": "an HTML page", ".htm": "an HTML page"}.get(suffix, "text")
+    return f"the file is named {suffix} but its content is not {kind}"
+
+
+def _relay(pieces: Iterator[str]) -> Iterator[Delta]:
+    """Forward generated text as deltas; return it whole."""
+    parts = []
+    for piece in pieces:
+        parts.append(piece)
+        yield Delta(piece)
+    return "".join(parts)
 
 
 def _number_passages(evidence: list[Evidence]) -> list[Passage]:
@@ -203,9 +339,13 @@ def _number_passages(evidence: list[Evidence]) -> list[Passage]:
     return list(passages.values())
 
 
+def _quoted(passages: list[Passage]) -> dict[int, list[str]]:
+    return {p.n: [e.sentence.text for e in p.evidence] for p in passages}
+
+
 def _citations(text: str, passages: list[Passage]) -> list[Citation]:
     """The passages the text actually cites, in marker order."""
-    cited = {int(m) for m in MARKER.findall(text)}
+    cited = set(markers_in(text))
     citations = []
     for passage in passages:
         if passage.n not in cited:

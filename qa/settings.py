@@ -6,6 +6,7 @@ existing set-ups work unchanged.
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -48,13 +49,32 @@ class Settings(BaseSettings):
     generator: GeneratorName = "auto"
     openai_api_key: str | None = Field(None, validation_alias=AliasChoices("OPENAI_API_KEY", "QA_OPENAI_API_KEY"))
     openai_base_url: str | None = Field(None, validation_alias=AliasChoices("OPENAI_BASE_URL", "QA_OPENAI_BASE_URL"))
-    openai_model: str = Field("gpt-4o-mini", validation_alias=AliasChoices("OPENAI_MODEL", "QA_OPENAI_MODEL"))
+    openai_model: str = Field("gpt-4.1-mini", validation_alias=AliasChoices("OPENAI_MODEL", "QA_OPENAI_MODEL"))
+    llm_timeout_s: float = Field(60.0, gt=0, description="Give up on the model after this long, answer extractively.")
+    llm_max_tokens: int = Field(200, ge=16, le=4000)
+    local_llm: bool = Field(True, description="Use the bundled local model when it is installed and no server is set.")
+    local_llm_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    strict_citations: bool = Field(False, description="Drop answer sentences the verifier cannot support.")
 
     # HTTP
     api_key: str | None = Field(None, description="When set, /v1/* requires 'Authorization: Bearer <key>'.")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     max_question_chars: int = Field(2000, ge=10)
+    max_history_turns: int = Field(20, ge=0)
+    max_upload_bytes: int = Field(20_000_000, ge=1000, description="Largest file accepted for upload.")
+    max_upload_files: int = Field(20, ge=1)
+    max_body_bytes: int = Field(25_000_000, ge=1000, description="Largest upload request body.")
+    max_json_bytes: int = Field(256_000, ge=1000, description="Largest JSON request body.")
+    rate_limit_per_minute: int = Field(300, ge=0, description="Requests per minute per client on /v1 (0: no limit).")
+    rate_limit_burst: int = Field(60, ge=1)
+    ui_concurrency: int = Field(1, ge=1, description="Answers the chat generates at once (the machine's CPU is shared).")
+    ui_queue_size: int = Field(32, ge=1, description="Chat requests waiting beyond this are told the server is busy.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API from a browser.")
+
+    @property
+    def openai_configured(self) -> bool:
+        return bool(self.openai_api_key or self.openai_base_url)
 
     @field_validator("chroma_host", "openai_api_key", "openai_base_url", "api_key", mode="before")
     @classmethod
@@ -80,3 +100,7 @@ class Settings(BaseSettings):
     @cached_property
     def lock_path(self) -> Path:
         return self.data_dir / "index.lock"
+
+    @cached_property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"

@@ -4,7 +4,10 @@ No LLM judge is needed: a claim counts as supported when the passage says the
 same thing in the same words (lexical containment) or in other words, possibly in
 another language (embedding similarity), and never when the claim states a
 number or a name the passage does not.  The threshold is calibrated on the labelled French
-and English examples in tests/data/support_examples.jsonl.  The evaluation's
+and English examples in tests/data/support_examples.jsonl: translations and
+near-misses written by hand, and real answers of the local model labelled by
+hand.  It agrees with those labels about three times in four: an embedder is
+not an entailment model, so the verdicts flag, they do not prove.  The evaluation's
 citation metrics and the answer verifier use this same scorer.
 """
 
@@ -25,8 +28,8 @@ _WORD = re.compile(r"[^\W\d_]+")
 NAME_PREFIX = 5
 SUPPORT_THRESHOLD = 0.45
 # e5 similarities live in a narrow band: below FLOOR means unrelated, CEILING a paraphrase.
-SIMILARITY_FLOOR = 0.80
-SIMILARITY_CEILING = 0.92
+SIMILARITY_FLOOR = 0.84
+SIMILARITY_CEILING = 0.94
 
 
 class SupportScorer:
@@ -34,29 +37,35 @@ class SupportScorer:
         self.embed_model = embed_model
         self.threshold = threshold
 
-    def score(self, claim: str, passages: Sequence[str], passage_vectors: np.ndarray | None = None) -> float:
+    def score(self, claim: str, passages: Sequence[str], passage_vectors: np.ndarray | None = None, context: str = "") -> float:
         """How well `passages` (sentences or whole passages) support `claim`, in [0, 1].
 
         `passage_vectors`, when given, are the stored vectors of `passages` (which are
         then single sentences); otherwise passages are split and embedded here.
+        `context` (the question) may supply names the claim repeats; numbers must be
+        in the passages, so a false premise in a question ("in 2024") is not confirmed.
         """
         claim = claim.strip()
         if not claim or not passages:
             return 0.0
         joined = " ".join(passages)
-        if not _numbers(claim) <= _numbers(joined) or not _names_present(claim, joined):
+        if not _numbers(claim) <= _numbers(joined) or not _names_present(claim, f"{joined} {context}"):
             return 0.0
-        lexical = containment(claim, joined)
+        units = [s for p in passages for s in _sentences(p)]
+        # Words must come together, in one sentence or two adjacent ones, not from all over.
+        windows = units + [f"{a} {b}" for a, b in zip(units, units[1:])]
+        lexical = max(containment(claim, window) for window in windows)
+        if lexical >= self.threshold:  # said in the passage's own words: no need to embed
+            return lexical
         if passage_vectors is None:
-            units = [s for p in passages for s in _sentences(p)]
             passage_vectors = np.asarray(self.embed_model.get_text_embedding_batch(units), dtype=np.float32)
         claim_vector = np.asarray(self.embed_model.get_text_embedding(claim), dtype=np.float32)
         similarity = float(np.max(passage_vectors @ claim_vector))
         semantic = (similarity - SIMILARITY_FLOOR) / (SIMILARITY_CEILING - SIMILARITY_FLOOR)
         return float(np.clip(max(lexical, semantic), 0.0, 1.0))
 
-    def supports(self, claim: str, passages: Sequence[str], passage_vectors: np.ndarray | None = None) -> bool:
-        return self.score(claim, passages, passage_vectors) >= self.threshold
+    def supports(self, claim: str, passages: Sequence[str], passage_vectors: np.ndarray | None = None, context: str = "") -> bool:
+        return self.score(claim, passages, passage_vectors, context) >= self.threshold
 
 
 def containment(claim: str, passage: str) -> float:
@@ -77,6 +86,7 @@ def _names_present(claim: str, passage: str) -> bool:
     prefixes = {fold(w)[:NAME_PREFIX] for w in _WORD.findall(passage)}
     for start, end in sentence_spans(claim):
         for word in _WORD.findall(claim[start:end])[1:]:
+            # "Zoom", "Google"; acronyms are left out, as they translate ("CEO" / "PDG")
             if word[0].isupper() and any(c.islower() for c in word) and len(word) >= 3:
                 if fold(word)[:NAME_PREFIX] not in prefixes:
                     return False

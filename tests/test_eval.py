@@ -5,7 +5,8 @@ import json
 import pytest
 
 from eval.dataset import EvalSetError, fact_found, load_set
-from eval.metrics import answer_language, first_hit, statements_of
+from eval.metrics import answer_language, first_hit
+from qa.citations import cited_sentences
 
 
 def test_facts_match_without_case_accents_or_typographic_quotes():
@@ -14,9 +15,17 @@ def test_facts_match_without_case_accents_or_typographic_quotes():
     assert not fact_found("(?<!\\d)50(?!\\d)", "505 employés")
 
 
-def test_statements_end_with_their_markers():
-    text = "D’après les documents : « A. » [1] Par ailleurs : « B. » [2][3] Et rien ici."
-    assert statements_of(text) == [("D’après les documents : « A. »", [1]), ("Par ailleurs : « B. »", [2, 3])]
+def test_answer_sentences_keep_the_markers_that_follow_them():
+    text = "D’après les documents : « Ils ont signé. » [1] Par ailleurs : « Ils sont 770. » [2][3] Rien ici."
+    assert [(s.claim, s.markers) for s in cited_sentences(text)] == [
+        ("D’après les documents : « Ils ont signé. »", [1]),
+        ("Par ailleurs : « Ils sont 770. »", [2, 3]),
+        ("Rien ici.", []),
+    ]
+    assert [(s.claim, s.markers) for s in cited_sentences("Shear was chosen [1]. He led Twitch. [2]")] == [
+        ("Shear was chosen.", [1]),
+        ("He led Twitch.", [2]),
+    ]
 
 
 def test_the_language_of_an_answer_ignores_its_quotes():

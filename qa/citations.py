@@ -1,0 +1,91 @@
+"""Reading and checking the [n] markers of an answer.
+
+Every generator writes markers; this module splits an answer into sentences with
+the markers that belong to them, drops markers that point to no passage, and
+asks the support judge whether each sentence is backed by what it cites.  The
+evaluation reads answers with the same functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from index.sentences import sentence_spans
+from qa.answer import AnswerSentence
+from qa.support import SupportScorer
+
+MARKER = re.compile(r"\s*\[(\d+)\]")
+_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+\])+")
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+
+
+@dataclass(frozen=True)
+class CitedSentence:
+    text: str  # with its markers
+    claim: str  # without them
+    markers: list[int]
+
+
+def markers_in(text: str) -> list[int]:
+    return [int(n) for n in MARKER.findall(text)]
+
+
+def drop_unknown_markers(text: str, known: set[int]) -> str:
+    return MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in known else "", text)
+
+
+def cited_sentences(text: str) -> list[CitedSentence]:
+    """Sentences of an answer, each with the markers that follow it.
+
+    A marker written after the full stop ("… Twitch. [1]") belongs to the sentence
+    before it, not to the next one.
+    """
+    pieces = [text[a:b] for a, b in sentence_spans(text)]
+    merged: list[str] = []
+    for piece in pieces:
+        leading = _LEADING_MARKERS.match(piece)
+        if leading and merged:
+            merged[-1] += " " + leading.group(0).strip()
+            piece = piece[leading.end() :].strip()
+        if piece:
+            merged.append(piece)
+    return [CitedSentence(s, MARKER.sub("", s).strip(), markers_in(s)) for s in merged]
+
+
+def verify(
+    text: str,
+    passages: Mapping[int, Sequence[str]],
+    judge: SupportScorer,
+    question: str = "",
+    strict: bool = False,
+) -> tuple[str, list[AnswerSentence]]:
+    """Check each sentence against the passages it cites.
+
+    `passages` maps a marker to the sentences shown under it.  Markers to unknown
+    passages are removed; a sentence with no marker gets the marker of a passage
+    that supports it, if one does; unsupported sentences are flagged, and dropped
+    when `strict`.  Returns the answer text and the per-sentence verdicts.
+    """
+    text = drop_unknown_markers(text, set(passages))
+    verdicts: list[AnswerSentence] = []
+    repaired = False
+    for sentence in cited_sentences(text):
+        markers = list(dict.fromkeys(sentence.markers))
+        if not _WORDS.search(sentence.claim):  # list numbering, stray punctuation
+            continue
+        if markers:
+            evidence = [s for n in markers for s in passages[n]]
+            supported = judge.supports(sentence.claim, evidence, context=question)
+            written = sentence.text
+        else:
+            markers = [n for n, shown in passages.items() if judge.supports(sentence.claim, shown, context=question)][:1]
+            supported = bool(markers)
+            written = sentence.text + "".join(f" [{n}]" for n in markers)
+            repaired |= supported
+        verdicts.append(AnswerSentence(text=written, citations=markers, supported=supported))
+    if strict:
+        kept = [v for v in verdicts if v.supported]
+        return (" ".join(v.text for v in kept) if len(kept) < len(verdicts) or repaired else text), kept
+    return (" ".join(v.text for v in verdicts) if repaired else text), verdicts

