@@ -77,6 +77,43 @@ def load_document(path: Path, root: Path, data: bytes | None = None) -> SourceDo
     )
 
 
+_BINARY_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF", b"MZ", b"\x00\x00\x01\x00")
+
+
+def sniff_suffix(data: bytes, claimed: str) -> str | None:
+    """The supported type the content really is, given the name's claim; None if it is not.
+
+    Upload names are not trusted: a PDF must start like a PDF, text must be text.
+    """
+    claimed = claimed.lower()
+    head = data[:8192]
+    if head.startswith(b"%PDF-"):
+        return ".pdf" if claimed == ".pdf" else None
+    if claimed == ".pdf" or head.startswith(_BINARY_SIGNATURES):
+        return None
+    try:
+        text = decode_text(data[:65536])
+    except DocumentError:
+        return None
+    if claimed in (".html", ".htm"):
+        return claimed if re.search(r"<\s*(html|head|body|p|div|h[1-6]|title|!doctype)\b", text, re.IGNORECASE) else None
+    return claimed if claimed in SUPPORTED_SUFFIXES else None
+
+
+def safe_filename(name: str) -> str:
+    """A plain file name from whatever a client sent: no folders, no odd characters."""
+    import unicodedata
+
+    name = (name or "").encode("utf-8", "replace").decode("utf-8")  # lone surrogates from a hostile client
+    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", name))[-1]
+    base = re.sub(r"[^\w.\- ]", "_", base).strip(" .")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = stem[:100].strip(" .") or "document"
+    return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
 def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252/Latin-1."""
     if data.startswith(codecs.BOM_UTF8):

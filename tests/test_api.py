@@ -72,6 +72,27 @@ def test_bad_requests_get_a_4xx_with_a_json_error(api, body):
     assert error["code"] and error["message"]
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"question": "Qui \\ud800 est Shear ?"}', b'{"question": "\\udfff"}', b'{"question": "Qui\\u0000 est Shear ?"}'],
+    ids=["lone-high-surrogate", "lone-low-surrogate", "nul"],
+)
+def test_text_that_is_not_clean_unicode_gets_a_422(api, raw):
+    response = api.post("/v1/ask", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["error"]["code"] in ("invalid_text", "invalid_request")
+
+
+@pytest.mark.parametrize("question", ["مَن هو إيميت شير؟", "Qui est Emmett Shear ? 🤖🔥", "‮Qui est Shear ?"])
+def test_right_to_left_and_emoji_questions_are_answered(api, question):
+    response = api.post("/v1/ask", json={"question": question})
+    assert response.status_code == 200 and response.json()["answer"]
+
+
+def test_a_one_megabyte_question_is_refused_before_it_is_read(api):
+    response = api.post("/v1/ask", json={"question": "a" * 1_000_000})
+    assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
+
+
 def test_malformed_json_and_wrong_content_type_get_a_4xx(api):
     for response in (
         api.post("/v1/ask", content=b"{not json", headers={"content-type": "application/json"}),
