@@ -19,6 +19,8 @@ from qa.support import SupportScorer
 MARKER = re.compile(r"\s*\[(\d+)\]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+\])+")
 _WORDS = re.compile(r"[^\W\d_]{2,}")
+# A new sentence starts after a run of markers when a capital follows: "… » [1] Par ailleurs"
+_AFTER_MARKERS = re.compile(r"(?<=\])\s+(?=[A-ZÀ-Ý«“])")
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,10 @@ def cited_sentences(text: str) -> list[CitedSentence]:
     """Sentences of an answer, each with the markers that follow it.
 
     A marker written after the full stop ("… Twitch. [1]") belongs to the sentence
-    before it, not to the next one.
+    before it, not to the next one; markers followed by a capital end a sentence
+    even without a full stop (quotes of headings do not end with one).
     """
-    pieces = [text[a:b] for a, b in sentence_spans(text)]
+    pieces = [piece[a:b] for piece in _AFTER_MARKERS.split(text) for a, b in sentence_spans(piece)]
     merged: list[str] = []
     for piece in pieces:
         leading = _LEADING_MARKERS.match(piece)

@@ -26,6 +26,11 @@ def test_answer_sentences_keep_the_markers_that_follow_them():
         ("Shear was chosen.", [1]),
         ("He led Twitch.", [2]),
     ]
+    headings = "According to the documents: “Sam Altman is fired” [1] Also: “Microsoft hires him” [2]"
+    assert [(s.claim, s.markers) for s in cited_sentences(headings)] == [
+        ("According to the documents: “Sam Altman is fired”", [1]),
+        ("Also: “Microsoft hires him”", [2]),
+    ]
 
 
 def test_the_language_of_an_answer_ignores_its_quotes():
