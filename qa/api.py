@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
+import httpx
 from fastapi import APIRouter, Depends, FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -29,6 +30,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from index.store import StoreUnavailable
 from qa.answer import Answer, SearchHit
 from qa.service import Delta, InvalidRequest, QAService
 
@@ -270,10 +272,12 @@ def create_app(service: QAService) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception):
-        from index.store import StoreUnavailable
-
-        if isinstance(exc, StoreUnavailable):
-            return error_response(503, "store_unavailable", str(exc), {"Retry-After": "5"})
+        # The model client turns its own network errors into fallbacks, so a transport
+        # error reaching here is the Chroma server's: tell the client to retry.
+        if isinstance(exc, (StoreUnavailable, httpx.TransportError)):
+            log.warning("vector store unavailable: %s", exc)
+            return error_response(503, "store_unavailable", "the vector store (Chroma) cannot be reached; retry shortly",
+                                  {"Retry-After": "5"})
         log.exception("unexpected error")
         return error_response(500, "internal_error", "the server hit an unexpected error; it has been logged")
 
