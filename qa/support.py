@@ -6,8 +6,8 @@ another language (embedding similarity), and never when the claim states a
 number or a name the passage does not.  The threshold is calibrated on the labelled French
 and English examples in tests/data/support_examples.jsonl: translations and
 near-misses written by hand, and real answers of the local model labelled by
-hand.  It agrees with those labels about three times in four: an embedder is
-not an entailment model, so the verdicts flag, they do not prove.  The evaluation's
+hand.  It agrees with those labels four times in five: an embedder is not an
+entailment model, so the verdicts flag, they do not prove.  The evaluation's
 citation metrics and the answer verifier use this same scorer.
 """
 
@@ -27,9 +27,10 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _WORD = re.compile(r"[^\W\d_]+")
 NAME_PREFIX = 5
 SUPPORT_THRESHOLD = 0.45
-# e5 similarities live in a narrow band: below FLOOR means unrelated, CEILING a paraphrase.
-SIMILARITY_FLOOR = 0.84
-SIMILARITY_CEILING = 0.94
+# e5 similarities live in a narrow band: at FLOOR a claim is unrelated, FLOOR + SPAN a
+# paraphrase.  A claim and a passage in two languages score lower for the same meaning.
+SIMILARITY_FLOOR = {"same": 0.86, "cross": 0.80}
+SIMILARITY_SPAN = 0.12
 
 
 class SupportScorer:
@@ -61,7 +62,8 @@ class SupportScorer:
             passage_vectors = np.asarray(self.embed_model.get_text_embedding_batch(units), dtype=np.float32)
         claim_vector = np.asarray(self.embed_model.get_text_embedding(claim), dtype=np.float32)
         similarity = float(np.max(passage_vectors @ claim_vector))
-        semantic = (similarity - SIMILARITY_FLOOR) / (SIMILARITY_CEILING - SIMILARITY_FLOOR)
+        floor = SIMILARITY_FLOOR["same" if detect_language(claim) == detect_language(joined) else "cross"]
+        semantic = (similarity - floor) / SIMILARITY_SPAN
         return float(np.clip(max(lexical, semantic), 0.0, 1.0))
 
     def supports(self, claim: str, passages: Sequence[str], passage_vectors: np.ndarray | None = None, context: str = "") -> bool:

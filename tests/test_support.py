@@ -27,7 +27,7 @@ def agreement(judge, examples):
 
 def test_the_judge_agrees_with_people_on_most_examples(judge):
     assert len(EXAMPLES) >= 100 and 0.35 < sum(e["supported"] for e in EXAMPLES) / len(EXAMPLES) < 0.65
-    assert agreement(judge, EXAMPLES) >= 0.75
+    assert agreement(judge, EXAMPLES) >= 0.78
 
 
 def test_the_judge_is_reliable_on_clear_translations_and_near_misses(judge):
