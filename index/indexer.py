@@ -9,6 +9,7 @@ files lose their chunks.  Bad files are reported, never fatal.
 from __future__ import annotations
 
 import fcntl
+from bisect import bisect_left, bisect_right
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -191,53 +192,15 @@ class Indexer:
     def _chunk(self, document: SourceDocument, is_new: bool) -> _Planned:
         parsed = self.splitter.get_nodes_from_documents([Document(text=document.text, id_=document.doc_id)])
         spans = sentence_spans(document.text)
-        prefix = version_prefix(document.doc_id, document.content_hash)
-        nodes: list[TextNode] = []
-        for index, parsed_node in enumerate(parsed):
-            start, end = parsed_node.start_char_idx, parsed_node.end_char_idx
-            inside = [j for j, (s, e) in enumerate(spans) if s < end and e > start]
-            nodes.append(
-                TextNode(
-                    id_=chunk_id(prefix, index),
-                    text=document.text[start:end],
-                    start_char_idx=start,
-                    end_char_idx=end,
-                    metadata={
-                        "doc_id": document.doc_id,
-                        "source": document.source,
-                        "title": document.title,
-                        "date": document.date or "",
-                        "language": document.language,
-                        "content_hash": document.content_hash,
-                        "chunking": self.chunking,
-                        "chunk_index": index,
-                        "n_chunks": len(parsed),
-                        "n_sentences": len(spans),
-                        "sentence_first": inside[0] if inside else 0,
-                        "sentence_last": inside[-1] if inside else -1,
-                        "start": start,
-                        "end": end,
-                    },
-                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=document.doc_id)},
-                )
-            )
-        return _Planned(document, nodes, spans, is_new)
+        bounds = [(n.start_char_idx, n.end_char_idx) for n in parsed]
+        return _Planned(document, chunk_nodes(document, bounds, spans, self.chunking), spans, is_new)
 
     def _write(self, plan: _Planned, report: IndexReport) -> None:
         document = plan.document
-        prefix = version_prefix(document.doc_id, document.content_hash)
         sentence_texts = [document.text[s:e] for s, e in plan.sentences]
-        texts = [n.text for n in plan.nodes] + in_context(sentence_texts)
-        vectors = self._embed(texts, report)
+        vectors = self._embed([n.text for n in plan.nodes] + in_context(sentence_texts), report)
         chunk_vectors = vectors[: len(plan.nodes)]
-        owner = {}
-        for node in reversed(plan.nodes):  # a sentence in two overlapping chunks belongs to the first
-            for j in range(node.metadata["sentence_first"], node.metadata["sentence_last"] + 1):
-                owner[j] = node.metadata["chunk_index"]
-        sentences = [
-            Sentence(sentence_id(prefix, j), document.doc_id, j, s, e, text, vectors[len(plan.nodes) + j], owner.get(j, 0))
-            for j, ((s, e), text) in enumerate(zip(plan.sentences, sentence_texts))
-        ]
+        sentences = sentence_records(document, plan.nodes, plan.sentences, vectors[len(plan.nodes) :])
         self.store.write_version(plan.nodes, chunk_vectors, sentences)
         self.store.delete_document(document.doc_id, keep_version=document.content_hash)
         (report.added if plan.is_new else report.updated).append(document.doc_id)
@@ -268,6 +231,56 @@ class Indexer:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def chunk_nodes(document: SourceDocument, bounds: list[tuple[int, int]], spans: list[tuple[int, int]],
+                chunking: str) -> list[TextNode]:
+    """The chunks of one document version, as llama-index nodes with their offsets."""
+    prefix = version_prefix(document.doc_id, document.content_hash)
+    starts, ends = [s for s, _ in spans], [e for _, e in spans]
+    nodes = []
+    for index, (start, end) in enumerate(bounds):
+        first, last = bisect_right(ends, start), bisect_left(starts, end) - 1  # sentences overlapping the chunk
+        nodes.append(
+            TextNode(
+                id_=chunk_id(prefix, index),
+                text=document.text[start:end],
+                start_char_idx=start,
+                end_char_idx=end,
+                metadata={
+                    "doc_id": document.doc_id,
+                    "source": document.source,
+                    "title": document.title,
+                    "date": document.date or "",
+                    "language": document.language,
+                    "content_hash": document.content_hash,
+                    "chunking": chunking,
+                    "chunk_index": index,
+                    "n_chunks": len(bounds),
+                    "n_sentences": len(spans),
+                    "sentence_first": first if first <= last else 0,
+                    "sentence_last": last if first <= last else -1,
+                    "start": start,
+                    "end": end,
+                },
+                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=document.doc_id)},
+            )
+        )
+    return nodes
+
+
+def sentence_records(document: SourceDocument, nodes: list[TextNode], spans: list[tuple[int, int]],
+                     vectors: np.ndarray) -> list[Sentence]:
+    """The sentences of one document version, each tied to the (first) chunk holding it."""
+    prefix = version_prefix(document.doc_id, document.content_hash)
+    owner = {}
+    for node in reversed(nodes):  # a sentence in two overlapping chunks belongs to the first
+        for j in range(node.metadata["sentence_first"], node.metadata["sentence_last"] + 1):
+            owner[j] = node.metadata["chunk_index"]
+    return [
+        Sentence(sentence_id(prefix, j), document.doc_id, j, s, e, document.text[s:e], vectors[j], owner.get(j, 0))
+        for j, (s, e) in enumerate(spans)
+    ]
 
 
 def in_context(sentences: list[str]) -> list[str]:
