@@ -31,9 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--out", type=Path, default=Path("eval/reports/latest"), help="folder for the reports")
     evaluate.add_argument("--gate", action="store_true", help="exit 1 when a metric is under its threshold")
 
-    bench = commands.add_parser("bench", help="measure warm /v1/ask latency over loopback HTTP")
-    bench.add_argument("--url", help="a running server (default: start one in this process)")
-    bench.add_argument("--requests", type=int, default=200)
+    bench = commands.add_parser("bench", help="measure speed and retrieval quality on this machine")
+    bench.add_argument("--out", type=Path, default=Path("eval/reports/bench"), help="folder for bench.json and the chart")
+    bench.add_argument("--skip", nargs="*", default=[], help="sections to leave out: quality indexing latency server scale")
 
     serve = commands.add_parser("serve", help="serve the HTTP API and the chat")
     serve.add_argument("--host")
@@ -146,18 +146,12 @@ def _eval(args, settings: Settings) -> int:
 
 
 def _bench(args, settings: Settings) -> int:
-    from contextlib import nullcontext
+    from eval.bench import run, table
 
-    from eval.bench import ask_latency
-    from qa.api import create_app
-    from qa.loopback import serving
-    from qa.service import QAService
-
-    server = nullcontext(args.url) if args.url else serving(create_app(QAService.from_settings(settings)))
-    with server as url:
-        figures = ask_latency(url, args.requests)
-    print(f"POST /v1/ask (extractive, warm, {figures['n']} requests): "
-          f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, mean {figures['mean_ms']} ms")
+    figures = run(settings.corpus_dir, args.out, tuple(args.skip))
+    print()
+    print(table(figures))
+    print(f"\nFigures: {args.out / 'bench.json'}" + (f", chart: {args.out / 'latency_vs_size.png'}" if "scale" in figures else ""))
     return 0
 
 
