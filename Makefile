@@ -13,7 +13,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # that crash on these CPUs, so the flags are spelled out.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: run test install browser eval bench clean
+.PHONY: run test soak install browser eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ run: install
 
 test: install browser
 	$(BIN)/pytest
+
+# Ten minutes of mixed traffic against `qa serve`: no errors, memory flat.
+soak: install
+	$(BIN)/pytest -m soak -s tests/test_under_load.py
 
 eval: install
 	$(BIN)/qa eval

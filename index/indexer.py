@@ -9,9 +9,9 @@ files lose their chunks.  Bad files are reported, never fatal.
 from __future__ import annotations
 
 import fcntl
-from bisect import bisect_left, bisect_right
 import logging
 import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +26,16 @@ from index.embedding_cache import EmbeddingCache
 from index.keyword import KeywordIndex
 from index.loaders import SUPPORTED_SUFFIXES, DocumentError, SourceDocument, content_hash, doc_id_for, load_document
 from index.sentences import make_splitter, sentence_spans
-from index.store import ChunkStore, DocumentRecord, Sentence, chunk_id, sentence_id, version_prefix
+from index.store import (
+    ChunkStore,
+    DocumentRecord,
+    Sentence,
+    StorageFull,
+    chunk_id,
+    is_storage_full,
+    sentence_id,
+    version_prefix,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +94,7 @@ class Indexer:
         chunk_size: int,
         chunk_overlap: int,
         lock_path: Path,
+        max_file_bytes: int,
     ):
         self.store = store
         self.keyword = keyword
@@ -93,6 +103,7 @@ class Indexer:
         self.splitter = make_splitter(chunk_size, chunk_overlap)
         self.chunking = f"{chunk_size}/{chunk_overlap}/{SPLITTER_VERSION}"
         self.lock_path = lock_path
+        self.max_file_bytes = max_file_bytes
 
     # -- public entry points -------------------------------------------------------------
     def index_folder(self, root: Path, progress: Progress | None = None) -> IndexReport:
@@ -124,6 +135,17 @@ class Indexer:
 
     # -- the run -------------------------------------------------------------------------
     def _run(self, files: list[Path], root: Path, progress: Progress | None, mirror: bool) -> IndexReport:
+        try:
+            return self._run_locked(files, root, progress, mirror)
+        except Exception as exc:
+            if is_storage_full(exc):
+                raise StorageFull(
+                    f"the disk is full or refused a write ({exc}); documents indexed before this run are unchanged, "
+                    "and the next run finishes the job once there is space"
+                ) from exc
+            raise
+
+    def _run_locked(self, files: list[Path], root: Path, progress: Progress | None, mirror: bool) -> IndexReport:
         started = time.perf_counter()
         report = IndexReport()
         with self._locked():
@@ -168,6 +190,9 @@ class Indexer:
                 continue
             claimed[doc_id] = path
             try:
+                if path.stat().st_size > self.max_file_bytes:  # never read a huge file into memory
+                    report.errors.append((shown, f"larger than the {self.max_file_bytes // 1_000_000} MB file limit"))
+                    continue
                 data = path.read_bytes()
             except OSError as exc:
                 report.errors.append((shown, f"unreadable: {exc.strerror or exc}"))

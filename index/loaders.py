@@ -16,6 +16,7 @@ from index.language import Language, detect_language
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 TITLE_MAX_CHARS = 90
+PDF_MAX_PAGES = 2_000  # past this, text extraction time and memory are not worth a document
 
 
 class DocumentError(Exception):
@@ -160,6 +161,8 @@ def _pdf_text(data: bytes) -> tuple[str, str | None]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise DocumentError("encrypted PDF")
+        if len(reader.pages) > PDF_MAX_PAGES:
+            raise DocumentError(f"PDF has {len(reader.pages)} pages; the limit is {PDF_MAX_PAGES}")
         pages = [page.extract_text() or "" for page in reader.pages]
         title = (reader.metadata or {}).get("/Title")
     except DocumentError:
@@ -168,7 +171,7 @@ def _pdf_text(data: bytes) -> tuple[str, str | None]:
         raise DocumentError(f"malformed PDF ({exc.__class__.__name__})") from exc
     text = "\n\n".join(page.strip() for page in pages if page.strip())
     if not text:
-        raise DocumentError("PDF has no text layer (scanned images?)")
+        raise DocumentError("PDF has no text layer that can be read (scanned images, or content too large to inflate)")
     return text, str(title).strip() if title else None
 
 

@@ -30,7 +30,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from index.store import StoreUnavailable
+from index.store import StorageFull, StoreUnavailable
 from qa.answer import Answer, SearchHit
 from qa.service import Delta, InvalidRequest, QAService
 
@@ -278,6 +278,9 @@ def create_app(service: QAService) -> FastAPI:
             log.warning("vector store unavailable: %s", exc)
             return error_response(503, "store_unavailable", "the vector store (Chroma) cannot be reached; retry shortly",
                                   {"Retry-After": "5"})
+        if isinstance(exc, StorageFull):
+            log.error("%s", exc)
+            return error_response(507, "storage_full", str(exc))
         log.exception("unexpected error")
         return error_response(500, "internal_error", "the server hit an unexpected error; it has been logged")
 

@@ -81,6 +81,7 @@ def build_index(settings: Settings) -> IndexParts:
         chunk_size=settings.chunk_size,
         chunk_overlap=settings.chunk_overlap,
         lock_path=settings.lock_path,
+        max_file_bytes=settings.max_upload_bytes,
     )
     return IndexParts(settings, embed_model, store, keyword, indexer)
 

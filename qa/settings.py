@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     max_question_chars: int = Field(2000, ge=10)
     max_history_turns: int = Field(20, ge=0)
-    max_upload_bytes: int = Field(20_000_000, ge=1000, description="Largest file accepted for upload.")
+    max_upload_bytes: int = Field(20_000_000, ge=1000, description="Largest file accepted, uploaded or indexed from a folder.")
     max_upload_files: int = Field(20, ge=1)
     max_body_bytes: int = Field(25_000_000, ge=1000, description="Largest upload request body.")
     max_json_bytes: int = Field(256_000, ge=1000, description="Largest JSON request body.")

@@ -20,7 +20,8 @@ import pytest
 from qa import local_llm
 from qa.api import create_app
 from qa.loopback import serving
-from qa.service import QAService
+from qa.answer import Answer
+from qa.service import Delta, QAService
 
 pytestmark = [
     pytest.mark.slow,
@@ -131,6 +132,18 @@ def test_a_killed_model_server_means_an_extractive_answer_then_a_restart(llm_ser
     assert answer.generator == "extractive" and answer.notice and "Shear" in answer.answer
     assert server.wait_ready(timeout=300) and server.restarts == restarts + 1
     assert llm_service.ask("Qui est Emmett Shear ?").generator == "llm"
+
+
+def test_a_model_server_killed_mid_answer_means_an_extractive_answer_then_a_restart(llm_service):
+    server = llm_service.generators.local_server
+    assert server.wait_ready(timeout=300)
+    restarts = server.restarts
+    events = llm_service.ask_stream("Combien d’employés ont signé la lettre ?", generator="llm")
+    written = next(e.text for e in events if isinstance(e, Delta) and e.text.strip())  # the model is writing
+    server._process.kill()
+    answer = [e for e in events if isinstance(e, Answer)][-1]
+    assert written and answer.generator == "extractive" and answer.notice and answer.citations
+    assert server.wait_ready(timeout=300) and server.restarts == restarts + 1
 
 
 class _FailingModelServer(BaseHTTPRequestHandler):

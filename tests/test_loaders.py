@@ -90,3 +90,60 @@ def test_bad_files_raise_a_one_line_reason(tmp_path, name, data, reason):
     path = write(tmp_path, name, pdf_bytes(None) if data is None else data)
     with pytest.raises(DocumentError, match=reason):
         load_document(path, tmp_path)
+
+
+def compressed_pdf_page(decompressed_bytes: int) -> bytes:
+    """A one-page PDF whose content stream inflates to `decompressed_bytes` (a zip bomb)."""
+    import zlib
+
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, StreamObject
+
+    squeezer, line = zlib.compressobj(9), b"BT (A) Tj ET\n"
+    block = line * (1_000_000 // len(line))
+    packed = b"".join(squeezer.compress(block) for _ in range(decompressed_bytes // len(block))) + squeezer.flush()
+    writer = PdfWriter()
+    page = writer.add_blank_page(100, 100)
+    stream = StreamObject()
+    stream._data = packed
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def test_a_pdf_zip_bomb_is_refused_without_inflating_it(tmp_path):
+    """1 GB of page content in a 1 MB file: refused, and the process grows by little."""
+    import subprocess
+    import sys
+
+    bomb = write(tmp_path, "bombe.pdf", compressed_pdf_page(1_000_000_000))
+    probe = (
+        "import sys\nfrom pathlib import Path\n"
+        "from index.loaders import DocumentError, load_document\n"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking (pytest) process.
+        "peak = lambda: int(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM'))) // 1024\n"
+        "before = peak()\n"
+        "try:\n"
+        "    load_document(Path(sys.argv[1]), Path(sys.argv[2])); print('loaded')\n"
+        "except DocumentError as exc:\n"
+        "    print('refused:', exc)\n"
+        "print(peak() - before)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, str(bomb), str(tmp_path)], capture_output=True, text=True,
+                         timeout=120, check=True).stdout.split("\n")
+    assert out[0].startswith("refused:")
+    assert int(out[1]) < 200, f"loading the PDF grew the process by {out[1]} MB"
+
+
+def test_a_pdf_with_too_many_pages_is_refused(tmp_path):
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(2_001):
+        writer.add_blank_page(10, 10)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    with pytest.raises(DocumentError, match="2001 pages; the limit is 2000"):
+        load_document(write(tmp_path, "annuaire.pdf", buffer.getvalue()), tmp_path)
