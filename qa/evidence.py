@@ -85,7 +85,13 @@ def lexical_overlap(question: str, texts: list[tuple[str, str]]) -> list[float]:
     return [sum(w for w, hit in zip(weight, row) if hit) / total for row in present]
 
 
-def select_evidence(scored: list[Evidence], max_sentences: int = 3, margin: float = 0.03) -> list[Evidence]:
+# Runners-up within this score of the best sentence are quoted too: the answer is
+# often in the second or third sentence.  0.08 is the smallest margin that reached
+# the best correctness on the calibration set (0.61, against 0.56 at 0.03).
+EVIDENCE_MARGIN = 0.08
+
+
+def select_evidence(scored: list[Evidence], max_sentences: int = 3, margin: float = EVIDENCE_MARGIN) -> list[Evidence]:
     """The best sentence, plus close runners-up that add something new."""
     if not scored:
         return []

@@ -155,7 +155,7 @@ class QAService:
 
     def _generate(self, generator: AnswerGenerator, answer: Answer, scored: list[Evidence], strict: bool):
         """LLM text over the evidence, verified sentence by sentence ("" when it found no answer)."""
-        passages = _number_passages(select_evidence(scored, EVIDENCE_SENTENCES["llm"], margin=0.08))
+        passages = _number_passages(select_evidence(scored, EVIDENCE_SENTENCES["llm"]))
         text = yield from _relay(generator.stream(answer.question, answer.language, passages))
         if not text.strip():
             return "", passages, []
