@@ -2,6 +2,8 @@
 endpoints (through the official `openai` client), documents, auth and limits."""
 
 import json
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -138,14 +140,28 @@ def test_uploads_are_sniffed_not_trusted_by_name(url, name, data, status):
     assert response.json()["error"]["code"] == "upload_rejected"
 
 
-def test_upload_names_cannot_leave_the_uploads_folder(url, own_service, tmp_path):
-    response = httpx.post(f"{url}/v1/documents",
-                          files=[("files", ("../../../évasion.txt", "Texte évadé sur la voile.".encode(), "text/plain"))],
-                          timeout=120)
-    assert response.status_code == 200
-    stored = own_service.settings.uploads_dir / "évasion.txt"
-    assert stored.exists() and stored.resolve().parent == own_service.settings.uploads_dir.resolve()
-    assert httpx.delete(f"{url}/v1/documents/évasion").status_code == 204
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("../../../évasion.txt", "évasion.txt"),
+        ("/etc/cron.d/évasion.txt", "évasion.txt"),
+        ("C:\\Windows\\System32\\évasion.txt", "évasion.txt"),
+        ("\u202eévasion\u0000.txt", "_évasion_00.txt"),  # right-to-left override; NUL travels as %00
+        ("ｅｖａｓｉｏｎ／..／..／x.txt", "x.txt"),  # full-width slashes fold to '/'
+    ],
+)
+def test_upload_names_cannot_leave_the_uploads_folder(url, own_service, sent, stored):
+    data_dir = own_service.settings.data_dir.resolve()
+    files_before = set(data_dir.parent.rglob("*"))
+    body = "Texte évadé sur la voile, écrit par Jeanne Martin.".encode()
+    response = httpx.post(f"{url}/v1/documents", files=[("files", (sent, body, "text/plain"))], timeout=120)
+    assert response.status_code == 200, response.text
+    written = {p for p in set(data_dir.parent.rglob("*")) - files_before if p.suffix == ".txt"}
+    assert written == {own_service.settings.uploads_dir.resolve() / stored}
+    assert not Path("/etc/cron.d/évasion.txt").exists()
+    doc_id = response.json()["documents"][0]["doc_id"]
+    assert httpx.delete(f"{url}/v1/documents/{doc_id}").status_code == 204
+    assert not (own_service.settings.uploads_dir / stored).exists()
 
 
 def test_oversize_bodies_get_a_413(url, own_service):
