@@ -130,8 +130,8 @@ class Indexer:
             return True
 
     def refresh_keyword_index(self) -> None:
-        """Rebuild the BM25 postings if they are missing or behind Chroma."""
-        self.keyword.ensure(self.store.generation(), self.store.iter_chunks)
+        """Catch up with changes made by other processes: Chroma's view, then the BM25 postings."""
+        self.keyword.ensure(self.store.catch_up(), self.store.iter_chunks)
 
     # -- the run -------------------------------------------------------------------------
     def _run(self, files: list[Path], root: Path, progress: Progress | None, mirror: bool) -> IndexReport:
@@ -253,6 +253,7 @@ class Indexer:
         with open(self.lock_path, "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
+                self.store.catch_up()  # write over what is on disk, never over a stale view of it
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)

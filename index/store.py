@@ -11,6 +11,12 @@ last: chunk 0 is the commit record.  Anything without one, or left from an older
 version, is debris that the next indexing run removes.  The collection metadata
 names the embedder that built it and a generation number that goes up after
 every change, which other processes use to refresh their keyword index.
+
+Embedded Chroma keeps each process's vector index in memory and never reloads it:
+after another process (`qa index` beside `qa serve`) changed the store, searches
+would return vanished records, and this process's next write would persist its
+stale index over the other's (chroma-core/chroma#3792).  So a process that finds
+the generation moved under it reopens its client before it reads or writes.
 """
 
 from __future__ import annotations
@@ -128,9 +134,13 @@ class ChunkStore:
         self.name = name
         self.embedder = embedder
         self.dimension = dimension
-        self.chunks = self._collection(name)
-        self.sentences = self._collection(f"{name}-sentences")
+        self._open_collections()
+
+    def _open_collections(self) -> None:
+        self.chunks = self._collection(self.name)
+        self.sentences = self._collection(f"{self.name}-sentences")
         self.vector_store = ChromaVectorStore(chroma_collection=self.chunks)
+        self.seen_generation = self.generation()
 
     def _collection(self, name: str):
         expected = {"embedder": self.embedder, "dimension": self.dimension}
@@ -160,6 +170,24 @@ class ChunkStore:
     def bump_generation(self) -> int:
         generation = self.generation() + 1
         self.chunks.modify(metadata={"embedder": self.embedder, "dimension": self.dimension, "generation": generation})
+        self.seen_generation = generation
+        return generation
+
+    def catch_up(self) -> int:
+        """Reopen an embedded store that another process changed; return the generation.
+
+        Closing the last client of a path is what makes Chroma drop its in-memory
+        index; the new client loads the one on disk.  A Chroma server needs nothing.
+        """
+        generation = self.generation()
+        settings = self.client.get_settings()
+        if generation != self.seen_generation and settings.is_persistent:
+            log.info("the index changed in another process (generation %d -> %d); reopening it",
+                     self.seen_generation, generation)
+            self.client.close()
+            self.client = chromadb.PersistentClient(path=settings.persist_directory, settings=settings)
+            self._open_collections()
+        self.seen_generation = generation
         return generation
 
     # -- reading ----------------------------------------------------------------------------

@@ -5,8 +5,11 @@ The soak test runs for ten minutes, so `make test` leaves it out; `make soak` ru
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import subprocess
+import sys
 import threading
 import time
 
@@ -124,3 +127,49 @@ def test_a_ten_minute_soak_has_no_errors_and_memory_stays_flat(make_settings, co
           f"peak {max(mb for _, mb in samples):.0f} MB")
     assert readers.failures == []
     assert growth < 0.10
+
+
+def cli(settings, *args: str) -> str:
+    env = {**os.environ, "QA_DATA_DIR": str(settings.data_dir), "QA_EMBEDDING_CACHE": str(settings.embedding_cache_path),
+           "QA_GENERATOR": "extractive"}
+    done = subprocess.run([sys.executable, "-m", "qa.cli", *args], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_qa_index_in_another_process_changes_what_a_running_server_answers_and_loses_nothing(make_settings, corpus_copy):
+    """`qa serve` and `qa index` on one embedded store: each sees the other's writes."""
+    settings = make_settings()
+    cli(settings, "index", str(corpus_copy))
+    voile = "Qui a fondé le club de voile de Valcourt ?"
+    aviron = "Combien de rameurs compte le club d’aviron de Valcourt ?"
+
+    with served(settings.data_dir, embedding_cache=settings.embedding_cache_path) as (url, _), \
+            httpx.Client(base_url=url, timeout=120) as http:
+        def cited(question: str) -> set[str]:
+            response = http.post("/v1/ask", json={"question": question})
+            assert response.status_code == 200, response.text
+            return {c["doc_id"] for c in response.json()["citations"]}
+
+        assert "voile" not in cited(voile)
+        (corpus_copy / "voile.txt").write_bytes(NOTE)
+        cli(settings, "index", str(corpus_copy))
+        assert "voile" in cited(voile)
+
+        (corpus_copy / "voile.txt").unlink()
+        cli(settings, "index", str(corpus_copy))
+        for question in [voile, *QUESTIONS[:10]]:
+            assert "voile" not in cited(question)
+
+        # The server writes after the other process did, then the other process writes again.
+        rowing = "Le club d’aviron de Valcourt compte 85 rameurs.".encode()
+        assert http.post("/v1/documents", files=[("files", ("aviron.txt", rowing, "text/plain"))]).status_code == 200
+        (corpus_copy / "voile.txt").write_bytes(NOTE)
+        cli(settings, "index", str(corpus_copy))
+        assert "aviron" in cited(aviron) and "voile" in cited(voile)
+
+    # A fresh process reads the store from disk: every write above is there.
+    for question, doc_id in ((voile, "voile"), (aviron, "aviron")):
+        answer = json.loads(cli(settings, "ask", "--json", question))
+        assert doc_id in {c["doc_id"] for c in answer["citations"]}
