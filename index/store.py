@@ -110,10 +110,6 @@ class Sentence:
     vector: np.ndarray
     chunk_index: int  # the (first) chunk that holds this sentence
 
-    @property
-    def chunk_id(self) -> str:
-        return chunk_id(self.id.rsplit("#", 1)[0], self.chunk_index)
-
 
 def chroma_client(path: str | None = None, host: str | None = None, port: int = 8000, ssl: bool = False):
     """An embedded on-disk client, or an HTTP client when a server host is given."""
@@ -207,15 +203,15 @@ class ChunkStore:
         by_id = {i: metadata_dict_to_node(m, text=t) for i, m, t in zip(got["ids"], got["metadatas"], got["documents"])}
         return [by_id[i] for i in ids if i in by_id]
 
-    def search_sentences(self, vector: np.ndarray, k: int) -> list[tuple[Sentence, float]]:
-        """The `k` sentences nearest to `vector`, with cosine similarity."""
+    def chunks_of_nearest_sentences(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the `k` sentences nearest to `vector`, nearest first."""
         if self.sentences.count() == 0:
             return []
-        got = self.sentences.query(
-            query_embeddings=[vector], n_results=k, include=["metadatas", "documents", "embeddings", "distances"]
-        )
-        rows = zip(got["ids"][0], got["metadatas"][0], got["documents"][0], got["embeddings"][0], got["distances"][0])
-        return [(_sentence(i, m, t, e), 1.0 - d) for i, m, t, e, d in rows]
+        got = self.sentences.query(query_embeddings=[vector], n_results=k, include=["metadatas", "distances"])
+        return [
+            (chunk_id(i.rsplit("#", 1)[0], m["chunk_index"]), 1.0 - d)
+            for i, m, d in zip(got["ids"][0], got["metadatas"][0], got["distances"][0])
+        ]
 
     def iter_chunks(self, page: int = 5000) -> Iterator[tuple[list[str], list[str], list[dict]]]:
         """All chunk ids, texts and metadata, a page at a time (keyword index rebuilds)."""
