@@ -62,14 +62,13 @@ def verify(
     passages: Mapping[int, Sequence[str]],
     judge: SupportScorer,
     question: str = "",
-    strict: bool = False,
 ) -> tuple[str, list[AnswerSentence]]:
     """Check each sentence against the passages it cites.
 
     `passages` maps a marker to the sentences shown under it.  Markers to unknown
     passages are removed; a sentence with no marker gets the marker of a passage
-    that supports it, if one does; unsupported sentences are flagged, and dropped
-    when `strict`.  Returns the answer text and the per-sentence verdicts.
+    that supports it, if one does; unsupported sentences are flagged.  Returns the
+    answer text and the per-sentence verdicts.
     """
     text = drop_unknown_markers(text, set(passages))
     verdicts: list[AnswerSentence] = []
@@ -88,7 +87,10 @@ def verify(
             written = sentence.text + "".join(f" [{n}]" for n in markers)
             repaired |= supported
         verdicts.append(AnswerSentence(text=written, citations=markers, supported=supported))
-    if strict:
-        kept = [v for v in verdicts if v.supported]
-        return (" ".join(v.text for v in kept) if len(kept) < len(verdicts) or repaired else text), kept
     return (" ".join(v.text for v in verdicts) if repaired else text), verdicts
+
+
+def only_supported(text: str, verdicts: list[AnswerSentence]) -> tuple[str, list[AnswerSentence]]:
+    """The answer without the sentences the verifier could not support (strict mode)."""
+    kept = [v for v in verdicts if v.supported]
+    return (text if len(kept) == len(verdicts) else " ".join(v.text for v in kept)), kept

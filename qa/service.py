@@ -3,8 +3,8 @@
 ask = validate -> make a follow-up standalone -> retrieve (hybrid) -> score
 sentences -> abstain when the evidence is too weak -> generate with [n] markers
 -> verify each sentence against what it cites -> attach only the cited passages.
-When the LLM fails (down, slow, rate-limited) the answer is quoted from the
-documents instead, and `notice` says so.
+When the LLM fails (down, slow, rate-limited) or writes nothing the verifier can
+support, the answer is quoted from the documents instead, and `notice` says so.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from index.language import detect_language
 from index.store import DocumentRecord
 from qa.abstention import AbstentionModel, evidence_features
 from qa.answer import Answer, Citation, SearchHit, Span
-from qa.citations import markers_in, verify
+from qa.citations import markers_in, only_supported, verify
 from qa.components import Generators, IndexParts, build_generators, build_index
 from qa.evidence import Evidence, score_sentences, select_evidence
 from qa.followup import carry_over, previous_question
@@ -45,6 +45,10 @@ class InvalidRequest(ValueError):
     def __init__(self, message: str, code: str = "invalid_request"):
         super().__init__(message)
         self.code = code
+
+
+class UnverifiedAnswer(GeneratorUnavailable):
+    """The model answered, but the verifier supports none of its sentences: quote the documents instead."""
 
 
 @dataclass
@@ -130,7 +134,8 @@ class QAService:
             try:
                 text, passages, answer.sentences = yield from self._generate(chosen, answer, scored, strict)
             except GeneratorUnavailable as exc:
-                answer.notice = phrase(language, "llm_fallback", reason=str(exc))
+                answer.notice = (phrase(language, "llm_unverified") if isinstance(exc, UnverifiedAnswer)
+                                 else phrase(language, "llm_fallback", reason=str(exc)))
                 yield Delta("\n\n")
                 chosen = self.generators.available["extractive"]
             else:
@@ -139,7 +144,7 @@ class QAService:
             answer.generator = "extractive"
             passages = _number_passages(select_evidence(scored, EVIDENCE_SENTENCES["extractive"]))
             text = yield from _relay(chosen.stream(question, language, passages))
-            text, answer.sentences = verify(text, _quoted(passages), self.judge, question, strict)
+            text, answer.sentences = _checked(verify(text, _quoted(passages), self.judge, question), strict)
             answer.abstained = not text
         timings["generation"] = _ms(generation_started)
 
@@ -159,7 +164,10 @@ class QAService:
         text = yield from _relay(generator.stream(answer.question, answer.language, passages))
         if not text.strip():
             return "", passages, []
-        text, sentences = verify(text, evidence_shown(passages), self.judge, answer.question, strict)
+        text, sentences = verify(text, evidence_shown(passages), self.judge, answer.question)
+        if sentences and not any(s.supported for s in sentences):
+            raise UnverifiedAnswer("no sentence of the model's answer is supported by the passages it cites")
+        text, sentences = _checked((text, sentences), strict)
         return text, passages, sentences
 
     def _standalone(self, question: str, history: list[dict], chosen: AnswerGenerator) -> str | None:
@@ -319,6 +327,10 @@ def _not_what_it_claims(suffix: str) -> str:
         return f"unsupported file type '{suffix or 'none'}' (supported: {', '.join(SUPPORTED_SUFFIXES)})"
     kind = {".pdf": "a PDF", ".html": "an HTML page", ".htm": "an HTML page"}.get(suffix, "text")
     return f"the file is named {suffix} but its content is not {kind}"
+
+
+def _checked(verified: tuple[str, list], strict: bool) -> tuple[str, list]:
+    return only_supported(*verified) if strict else verified
 
 
 def _relay(pieces: Iterator[str]) -> Iterator[Delta]:

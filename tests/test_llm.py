@@ -146,22 +146,29 @@ def test_a_model_server_killed_mid_answer_means_an_extractive_answer_then_a_rest
     assert server.wait_ready(timeout=300) and server.restarts == restarts + 1
 
 
-class _FailingModelServer(BaseHTTPRequestHandler):
-    """Speaks just enough of the OpenAI protocol to fail the way real servers do."""
-
-    status = 429
+class _WireProtocolServer(BaseHTTPRequestHandler):
+    """Answers every POST with `answer()`: (status, content type, body)."""
 
     def do_POST(self):  # noqa: N802 (http.server's naming)
         self.rfile.read(int(self.headers.get("content-length", 0)))
-        body = json.dumps({"error": {"message": "slow down", "type": "rate_limit_error"}}).encode()
-        self.send_response(self.status)
-        self.send_header("content-type", "application/json")
+        status, content_type, body = self.answer()
+        self.send_response(status)
+        self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
     def log_message(self, *args):
         pass
+
+
+class _FailingModelServer(_WireProtocolServer):
+    """Speaks just enough of the OpenAI protocol to fail the way real servers do."""
+
+    status = 429
+
+    def answer(self):
+        return self.status, "application/json", json.dumps({"error": {"message": "slow down", "type": "rate_limit_error"}}).encode()
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])
@@ -180,6 +187,59 @@ def test_an_openai_compatible_server_that_fails_means_an_extractive_answer(make_
         assert answer.notice and ("rate limited" in answer.notice or str(status) in answer.notice)
     finally:
         server.shutdown()
+
+
+class _ScriptedModelServer(_WireProtocolServer):
+    """An OpenAI-compatible server whose model always writes `reply` (streamed as SSE).
+
+    A real small model cannot be made to invent a claim on demand; this one can.
+    """
+
+    reply = ""
+
+    def answer(self):
+        chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "scripted",
+                 "choices": [{"index": 0, "delta": {"role": "assistant", "content": self.reply}, "finish_reason": None}]}
+        done = {**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        return 200, "text/event-stream", f"data: {json.dumps(chunk)}\n\ndata: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode()
+
+
+@pytest.fixture
+def scripted_model(make_settings, demo_service):
+    """A service over the demo index whose model writes the text given to it."""
+    servers = []
+
+    def start(reply: str) -> QAService:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_ScriptedModelServer,), {"reply": reply}))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return QAService.from_settings(make_settings(data_dir=demo_service.settings.data_dir, generator="llm",
+                                                     openai_base_url=f"http://127.0.0.1:{server.server_port}/v1",
+                                                     openai_api_key="k"))
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+def test_an_answer_the_passages_do_not_support_is_replaced_by_quotes(scripted_model):
+    service = scripted_model("OpenAI a licencié 9 999 employés le 3 mars 2021 [1].")
+    answer = service.ask("Combien d’employés ont signé la lettre ?")
+    assert answer.generator == "extractive" and "505" in answer.answer and "9 999" not in answer.answer
+    assert answer.notice == "Les passages cités ne confirment pas la réponse du modèle de langage : voici ce que disent les documents."
+
+
+def test_unsupported_sentences_are_flagged_and_dropped_in_strict_mode(scripted_model):
+    service = scripted_model("505 employés d’OpenAI ont signé la lettre [1]. Ils exigent aussi 9 999 piscines [1].")
+    question = "Combien d’employés ont signé la lettre ?"
+
+    flagged = service.ask(question)
+    assert flagged.generator == "llm" and [s.supported for s in flagged.sentences] == [True, False]
+    assert "piscines" in flagged.answer
+
+    strict = service.ask(question, strict=True)
+    assert strict.generator == "llm" and "505" in strict.answer and "piscines" not in strict.answer
+    assert [s.supported for s in strict.sentences] == [True]
 
 
 def test_a_model_server_that_is_too_slow_means_an_extractive_answer(llm_service, make_settings):
