@@ -14,6 +14,7 @@ import atexit
 import hashlib
 import importlib.util
 import logging
+import os
 import signal
 import socket
 import subprocess
@@ -95,6 +96,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# llama_cpp.server reads each of its ~60 settings from an unprefixed environment variable
+# as well (PORT, HOST, API_KEY, CACHE, SEED...), which would override our command line:
+# `make run PORT=8010` once made it bind the API's own port. The child gets only these.
+_CHILD_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "LD_LIBRARY_PATH")
 
 
 class LocalLLMServer:
@@ -179,8 +186,9 @@ class LocalLLMServer:
             # with the previous prompt, which is why every prompt starts the same way.
         ]
         log.info("starting the local model server: %s", " ".join(command))
-        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                                preexec_fn=_die_with_parent)
+        environment = {k: os.environ[k] for k in _CHILD_ENVIRONMENT if k in os.environ}
+        return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True, preexec_fn=_die_with_parent)
 
     def _wait_healthy(self, process: subprocess.Popen) -> bool:
         deadline = time.monotonic() + self.startup_timeout

@@ -250,6 +250,19 @@ def test_a_model_server_that_is_too_slow_means_an_extractive_answer(llm_service,
     assert answer.generator == "extractive" and answer.notice and "timed out" in answer.notice
 
 
+def test_the_model_server_ignores_port_host_and_api_key_in_the_environment(llm_service, monkeypatch):
+    """`make run PORT=8010` exports PORT; the model server must still use its own."""
+    monkeypatch.setenv("PORT", "1")  # a port it could not bind
+    monkeypatch.setenv("HOST", "192.0.2.1")
+    monkeypatch.setenv("API_KEY", "would-lock-our-client-out")
+    server = local_llm.LocalLLMServer(lambda: llm_service.generators.local_server.model_path, threads=1).start()
+    try:
+        assert server.wait_ready(timeout=120), server.not_ready()
+        assert httpx.get(f"{server.url}/models", timeout=10).status_code == 200
+    finally:
+        server.stop()
+
+
 def test_a_model_that_does_not_match_its_checksum_is_refused(tmp_path):
     parts = []
     for i, chunk in enumerate((b"GGUF", b"not the real weights")):
