@@ -225,7 +225,7 @@ def scale(service, workdir: Path, sizes=SCALE_SIZES, queries: int = 30) -> dict:
             chunk_vectors = sentence_vectors[0::2] + sentence_vectors[1::2]
             chunk_vectors /= np.linalg.norm(chunk_vectors, axis=1, keepdims=True)
             store.write_version(nodes, chunk_vectors, sentence_records(document, nodes, offsets, sentence_vectors))
-        keyword = KeywordIndex(folder / "keyword" / "scale")
+        keyword = KeywordIndex(folder / "keyword" / "scale", embed_words=service.parts.keyword.embed_words)
         keyword.rebuild(store.iter_chunks(), store.bump_generation())
         build_s = time.perf_counter() - build_started
         retriever = HybridRetriever(store, keyword, service.parts.embed_model, candidates=service.settings.candidates,

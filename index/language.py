@@ -16,6 +16,13 @@ Language = Literal["fr", "en"]
 LANGUAGES: tuple[Language, ...] = ("fr", "en")
 NLTK_NAMES = {"fr": "french", "en": "english"}
 
+# Interrogatives NLTK's stopword lists leave out: they say what kind of answer is wanted
+# ("combien", "how many"), not what it is about, so they are not searched for.
+QUESTION_WORDS = frozenset(
+    "combien comment pourquoi quand quel quelle quels quelles lequel laquelle lesquels lesquelles quoi "
+    "many much whose".split()
+)
+
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 # Accented letters, guillemets, or the space French puts before ? ! ; :
 _FRENCH_TYPOGRAPHY = re.compile(r"[àâçéèêëîïôûùüÿœæ«»]|\s[?!;:]", re.IGNORECASE)

@@ -11,7 +11,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from index.embedders import E5Embedding, fingerprint, openai_embedding
 from index.embedding_cache import EmbeddingCache
 from index.indexer import Indexer
-from index.keyword import KeywordIndex
+from index.keyword import KeywordIndex, WordEmbedder
 from index.store import ChunkStore, chroma_client
 from qa import local_llm
 from qa.generators import AnswerGenerator, ExtractiveGenerator
@@ -49,6 +49,17 @@ def embedding_dimension(embed_model: BaseEmbedding, settings: Settings) -> int:
     return embed_model.dimension if isinstance(embed_model, E5Embedding) else settings.openai_embedding_dimension
 
 
+def word_embedder(embed_model: BaseEmbedding, cache: EmbeddingCache) -> WordEmbedder | None:
+    """Single words embedded through the cache, for the keyword index's cross-language lexicon.
+
+    Only with the bundled e5 model: its translation threshold is calibrated for e5, and
+    embedding a whole vocabulary through a paid API is not a side effect to have.
+    """
+    if not isinstance(embed_model, E5Embedding):
+        return None
+    return lambda words: cache.embed(words, embed_model.get_text_embedding_batch)[0]
+
+
 @dataclass
 class IndexParts:
     """Everything that reads or writes the index, built from one settings object."""
@@ -72,12 +83,13 @@ def build_index(settings: Settings) -> IndexParts:
         ssl=settings.chroma_ssl,
     )
     store = ChunkStore(client, settings.collection, model_fingerprint, embedding_dimension(embed_model, settings))
-    keyword = KeywordIndex(settings.keyword_dir)
+    cache = EmbeddingCache(settings.embedding_cache_path, model_fingerprint)
+    keyword = KeywordIndex(settings.keyword_dir, embed_words=word_embedder(embed_model, cache))
     indexer = Indexer(
         store=store,
         keyword=keyword,
         embed_model=embed_model,
-        cache=EmbeddingCache(settings.embedding_cache_path, model_fingerprint),
+        cache=cache,
         chunk_size=settings.chunk_size,
         chunk_overlap=settings.chunk_overlap,
         lock_path=settings.lock_path,

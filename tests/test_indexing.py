@@ -114,7 +114,7 @@ def test_a_missing_or_damaged_keyword_index_is_rebuilt_from_chroma(make_settings
     parts.indexer.refresh_keyword_index()
 
     assert parts.keyword.search("Twitch", 3)[0][0].startswith("shear#")
-    assert KeywordIndex(settings.keyword_dir).load()
+    assert KeywordIndex(settings.keyword_dir, embed_words=parts.keyword.embed_words).load()
 
 
 def run_cli(args, settings, **kwargs):
