@@ -19,14 +19,18 @@ from qa.settings import Settings
 CALIBRATION_SET = Path(__file__).parent / "sets" / "calibration.jsonl"
 
 
-def collect(service, items) -> tuple[np.ndarray, np.ndarray]:
+def collect(service, items) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels (1: unanswerable) and languages of the items."""
     rows = [service.abstention_features(item.question) for item in items]
-    return np.array(rows, dtype=float), np.array([0.0 if item.answerable else 1.0 for item in items])
+    labels = np.array([0.0 if item.answerable else 1.0 for item in items])
+    return np.array(rows, dtype=float), labels, np.array([item.lang for item in items])
 
 
-def fit(features: np.ndarray, labels: np.ndarray, max_false_abstention: float, l2: float = 1.0) -> AbstentionModel:
-    """L2-regularised logistic regression, then the threshold with the best recall
-    whose false abstention rate stays within `max_false_abstention`."""
+def fit(features: np.ndarray, labels: np.ndarray, languages: np.ndarray, max_false_abstention: float,
+        l2: float = 1.0) -> AbstentionModel:
+    """L2-regularised logistic regression, then the threshold with the best recall whose
+    false abstention rate stays within `max_false_abstention` in every language: the
+    service makes the same promise to French and English questions."""
     mean, scale = features.mean(0), features.std(0) + 1e-9
     z = (features - mean) / scale
     w, b = np.zeros(z.shape[1]), 0.0
@@ -39,11 +43,16 @@ def fit(features: np.ndarray, labels: np.ndarray, max_false_abstention: float, l
     best_threshold, best_recall = 1.0, -1.0
     for threshold in np.unique(np.round(probabilities, 4)):
         abstains = probabilities >= threshold
-        false_rate = (abstains & (labels == 0)).sum() / max((labels == 0).sum(), 1)
+        false_rate = max(_false_rate(abstains, labels, languages == language) for language in np.unique(languages))
         recall = (abstains & (labels == 1)).sum() / max((labels == 1).sum(), 1)
         if false_rate <= max_false_abstention and recall > best_recall:
             best_threshold, best_recall = float(threshold), float(recall)
     return AbstentionModel(tuple(round(float(x), 4) for x in weights), round(float(bias), 4), round(best_threshold, 4))
+
+
+def _false_rate(abstains: np.ndarray, labels: np.ndarray, group: np.ndarray) -> float:
+    answerable = (labels == 0) & group
+    return float((abstains & answerable).sum() / max(answerable.sum(), 1))
 
 
 def main() -> None:
@@ -54,12 +63,15 @@ def main() -> None:
     parser.add_argument("--max-false-abstention", type=float, default=0.10)
     args = parser.parse_args()
     service = QAService.from_settings(Settings())
-    features, labels = collect(service, load_set(args.eval_set))
-    model = fit(features, labels, args.max_false_abstention)
+    features, labels, languages = collect(service, load_set(args.eval_set))
+    model = fit(features, labels, languages, args.max_false_abstention)
     abstains = np.array([model.abstains(tuple(row)) for row in features])
-    recall = (abstains & (labels == 1)).sum() / (labels == 1).sum()
-    false_rate = (abstains & (labels == 0)).sum() / (labels == 0).sum()
-    print(f"{model!r}\non {args.eval_set}: abstention recall {recall:.2f}, false abstentions {false_rate:.2f}")
+    print(repr(model))
+    for language in np.unique(languages):
+        group = languages == language
+        recall = (abstains & (labels == 1) & group).sum() / max(((labels == 1) & group).sum(), 1)
+        print(f"on {args.eval_set} ({language}): abstention recall {recall:.2f}, "
+              f"false abstentions {_false_rate(abstains, labels, group):.2f}")
 
 
 if __name__ == "__main__":

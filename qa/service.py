@@ -18,7 +18,7 @@ from index.indexer import IndexReport
 from index.loaders import SUPPORTED_SUFFIXES, doc_id_for, safe_filename, sniff_suffix
 from index.language import detect_language
 from index.store import DocumentRecord
-from qa.abstention import AbstentionModel, evidence_features
+from qa.abstention import AbstentionModel, Features, evidence_features
 from qa.answer import Answer, Citation, SearchHit, Span
 from qa.citations import markers_in, only_supported, verify
 from qa.components import Generators, IndexParts, build_generators, build_index
@@ -32,7 +32,7 @@ from qa.settings import Settings
 from qa.support import SupportScorer
 
 # Fitted by `python -m eval.calibrate` on eval/sets/calibration.jsonl (bundled e5 embedder).
-CALIBRATED_ABSTENTION = AbstentionModel(weights=(-7.8168, 3.867, -0.2502), bias=6.3801, threshold=0.4674)
+CALIBRATED_ABSTENTION = AbstentionModel(weights=(-18.0282, 0.1466, 0.4327, -0.8993), bias=15.3635, threshold=0.5854)
 
 # How much evidence each generator gets: quotes stay short; a model may weigh more.
 EVIDENCE_SENTENCES = {"extractive": 3, "llm": 5}
@@ -181,7 +181,7 @@ class QAService:
                 pass
         return carry_over(question, history)
 
-    def abstention_features(self, question: str) -> tuple[float, float, float]:
+    def abstention_features(self, question: str) -> Features:
         """What the abstention decision sees for `question` (for calibration)."""
         question = self._valid_question(question)
         scored = self._scored_sentences(question, self.settings.top_k)
