@@ -82,9 +82,14 @@ def ask(page, question: str):
 
 
 def shoot(page, name: str):
-    """Screenshot with the latest question and its answer scrolled into view."""
-    page.locator("#chat").evaluate("e => { const rows = e.querySelectorAll('.message-row');"
-                                   " if (rows.length > 1) rows[rows.length - 2].scrollIntoView({block: 'start'}); }")
+    """Screenshot with the latest question and its answer scrolled into view.
+
+    The chat scrolls itself to the bottom as an answer renders, so scroll up again once it settled.
+    """
+    for _ in range(2):
+        page.locator("#chat").evaluate("e => { const rows = e.querySelectorAll('.message-row');"
+                                       " if (rows.length > 1) rows[rows.length - 2].scrollIntoView({block: 'start'}); }")
+        page.wait_for_timeout(500)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 

@@ -42,7 +42,7 @@ def build_ui(service: QAService) -> gr.Blocks:
                 with gr.Accordion(label("fr", "documents"), open=True) as documents_box:
                     table = gr.Dataframe(headers=label("fr", "columns"), value=lambda: _document_rows(service),
                                          interactive=False, elem_id="documents", wrap=True,
-                                         column_widths=["34%", "52%", "14%"], max_height=320)
+                                         column_widths=["36%", "44%", "20%"], max_height=320)
                     files = gr.File(label=label("fr", "upload"), file_count="multiple",
                                     file_types=[".txt", ".md", ".html", ".htm", ".pdf"], elem_id="upload")
                     index_button = gr.Button(label("fr", "index"), elem_id="index")
