@@ -36,6 +36,10 @@ class InProcess:
         return [hit.text for hit in self.service.search(question, top_k)]
 
 
+class TargetError(RuntimeError):
+    """The server under evaluation cannot be reached or refused a request."""
+
+
 class OverHttp:
     """A running server: POST /v1/ask for answers, POST /v1/search for retrieval."""
 
@@ -45,9 +49,12 @@ class OverHttp:
         self.generator = generator
 
     def _post(self, path: str, body: dict) -> dict:
-        response = self.client.post(path, json={k: v for k, v in body.items() if v is not None})
+        try:
+            response = self.client.post(path, json={k: v for k, v in body.items() if v is not None})
+        except httpx.HTTPError as exc:
+            raise TargetError(f"cannot reach {self.client.base_url}: {exc}") from exc
         if response.status_code >= 400:
-            raise RuntimeError(f"{path} answered {response.status_code}: {response.text[:300]}")
+            raise TargetError(f"{self.client.base_url}{path} answered {response.status_code}: {response.text[:300]}")
         return response.json()
 
     def ask(self, question: str) -> Answer:

@@ -52,10 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # every failure the user can act on ends here, as one line
-        from qa.service import InvalidRequest
+        from eval.harness import TargetError
         from index.store import StoreError
+        from qa.service import InvalidRequest
 
-        if isinstance(exc, (InvalidRequest, StoreError, NotADirectoryError, OSError, ValueError)):
+        if isinstance(exc, (InvalidRequest, StoreError, TargetError, NotADirectoryError, OSError, ValueError)):
             print(f"qa: error: {exc}", file=sys.stderr)
             return 2
         raise

@@ -33,3 +33,9 @@ def test_indexing_a_missing_folder_is_an_error(make_settings, tmp_path):
     result = qa("index", str(tmp_path / "nowhere"), settings=make_settings())
     assert result.returncode == 2
     assert "not a folder" in result.stderr
+
+
+def test_evaluating_a_server_that_is_not_there_is_an_error(make_settings):
+    result = qa("eval", "--url", "http://127.0.0.1:9", settings=make_settings())
+    assert result.returncode == 2
+    assert "qa: error: cannot reach http://127.0.0.1:9" in result.stderr and "Traceback" not in result.stderr
