@@ -8,9 +8,19 @@ lists, bundled with llama-index) settles it with no model to download.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 from typing import Literal
+
+# nltk is imported at start-up (here and in index.sentences), never first in a request
+# thread: two threads importing it at once can see it half-initialised ("cannot import name
+# 'sent_tokenize'"), and its lazy corpus loaders are not thread-safe either, hence the lock
+# around first loads.
+from llama_index.core.utils import globals_helper
+from nltk.corpus import stopwords as nltk_stopwords
+
+NLTK_LOCK = threading.Lock()
 
 Language = Literal["fr", "en"]
 LANGUAGES: tuple[Language, ...] = ("fr", "en")
@@ -32,11 +42,9 @@ _ELISION = re.compile(r"^(?:[cdjlmnst]|qu)['’]", re.IGNORECASE)
 @lru_cache(maxsize=1)
 def stopwords() -> dict[Language, frozenset[str]]:
     """NLTK stopword lists for French and English, accent-folded."""
-    from llama_index.core.utils import globals_helper
-    from nltk.corpus import stopwords as nltk_stopwords
-
-    globals_helper.stopwords  # puts llama-index's bundled NLTK data on nltk's path
-    return {lang: frozenset(fold(w) for w in nltk_stopwords.words(NLTK_NAMES[lang])) for lang in LANGUAGES}
+    with NLTK_LOCK:  # nltk's lazy corpus loaders are not thread-safe
+        globals_helper.stopwords  # puts llama-index's bundled NLTK data on nltk's path
+        return {lang: frozenset(fold(w) for w in nltk_stopwords.words(NLTK_NAMES[lang])) for lang in LANGUAGES}
 
 
 def fold(text: str) -> str:

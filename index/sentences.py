@@ -13,6 +13,10 @@ import re
 from functools import lru_cache
 
 from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.utils import globals_helper
+from nltk.tokenize import PunktTokenizer
+
+from index.language import NLTK_LOCK
 
 # A sentence end glued to the next sentence: "lettre.Les", "ensemble.« Nous".
 _GLUED_END = re.compile(r"(?<=[a-zà-ÿ0-9%)\]»”\"'])[.!?…]+[»”\"]?(?=[«“\"]?[A-ZÀ-Ý][a-zà-ÿ])")
@@ -31,11 +35,9 @@ PHRASE_REGEX = r"[^,;:.!?…]+[,;:.!?…]*|[,;:.!?…]+"
 
 @lru_cache(maxsize=1)
 def _punkt():
-    from llama_index.core.utils import globals_helper
-    from nltk.tokenize import PunktTokenizer
-
-    globals_helper.stopwords  # puts llama-index's bundled NLTK data on nltk's path
-    return PunktTokenizer("french")
+    with NLTK_LOCK:  # see index.language: nltk's first loads are not thread-safe
+        globals_helper.stopwords  # puts llama-index's bundled NLTK data on nltk's path
+        return PunktTokenizer("french")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
