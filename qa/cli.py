@@ -82,13 +82,20 @@ def _index(args, settings: Settings) -> int:
     return 0
 
 
-def _ask(args, settings: Settings) -> int:
+def _service_for(generator: str | None, settings: Settings):
+    """The service a one-off command needs: no model is started for an extractive answer."""
     from qa.service import QAService
 
+    if generator == "extractive":
+        settings = settings.model_copy(update={"generator": "extractive"})
     service = QAService.from_settings(settings)
+    service.wait_until_ready()
+    return service
+
+
+def _ask(args, settings: Settings) -> int:
+    service = _service_for(args.generator, settings)
     try:
-        if args.generator != "extractive":
-            service.wait_until_ready()
         answer = service.ask(args.question, top_k=args.top_k, generator=args.generator)
     finally:
         service.close()
@@ -121,10 +128,7 @@ def _eval(args, settings: Settings) -> int:
         target = OverHttp(args.url, args.generator, settings.api_key)
         judge = SupportScorer(E5Embedding())
     else:
-        from qa.service import QAService
-
-        service = QAService.from_settings(settings)
-        service.wait_until_ready()
+        service = _service_for(args.generator, settings)
         target = InProcess(service, args.generator)
         judge = SupportScorer(service.parts.embed_model)
     bar = tqdm(total=len(items), unit="question", desc="evaluating", file=sys.stderr, disable=None)
