@@ -5,18 +5,19 @@
 - `/v1/documents` to list, upload and delete documents;
 - one error shape everywhere: {"error": {"code": ..., "message": ...}}.
 
-Every `/v1/*` route needs `Authorization: Bearer <QA_API_KEY>` when that key is set,
-and is rate-limited per client; `/healthz` stays open.  Request bodies are capped
-before they are read.
+When keys are configured, `qa.auth.GateMiddleware` closes every route but
+`/healthz` and the login page (the chat mounted beside the API too); `/v1/*` is
+rate-limited per client, behind trusted proxies by the address they forward.
+Request bodies are capped before they are read.
 """
 
 
-import hmac
 import json
 import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
@@ -29,9 +30,11 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from index.store import StorageFull, StoreUnavailable
 from qa.answer import Answer, SearchHit
+from qa.auth import Gate, GateMiddleware
 from qa.service import Delta, InvalidRequest, QAService
 
 log = logging.getLogger(__name__)
@@ -126,7 +129,9 @@ def error_response(status: int, code: str, message: str, headers: dict | None = 
     return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}}, headers=headers)
 
 
-ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 415, 422, 429, 503)}
+ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 413, 415, 422, 429, 503)}
+# Multipart uploads get the upload limit; every other body the JSON one.
+UPLOAD_PATHS = frozenset({"/v1/documents", "/gradio_api/upload"})
 
 
 # -- limits ----------------------------------------------------------------------------
@@ -143,7 +148,7 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "DELETE", "OPTIONS"):
             return await self.app(scope, receive, send)
-        limit = self.upload_limit if scope["path"].rstrip("/") == "/v1/documents" else self.json_limit
+        limit = self.upload_limit if scope["path"].rstrip("/") in UPLOAD_PATHS else self.json_limit
         too_large = error_response(413, "too_large", f"the request body is over the {limit} byte limit")
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
@@ -170,11 +175,15 @@ class BodyLimit:
 
 
 class RateLimiter:
-    """A token bucket per client: `per_minute` sustained, bursts up to `burst`."""
+    """A token bucket per client: `per_minute` sustained, bursts up to `burst`.
 
-    def __init__(self, per_minute: int, burst: int):
-        self.rate, self.burst = per_minute / 60.0, burst
-        self._buckets: dict[str, tuple[float, float]] = {}
+    Memory stays bounded: past `max_clients` addresses the least recently seen
+    is forgotten (which only gives it a full bucket again).
+    """
+
+    def __init__(self, per_minute: int, burst: int, max_clients: int):
+        self.rate, self.burst, self.max_clients = per_minute / 60.0, burst, max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def wait_time(self, client: str) -> float:
@@ -183,11 +192,17 @@ class RateLimiter:
         with self._lock:
             tokens, last = self._buckets.get(client, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._buckets[client] = (tokens - 1, now)
-                return 0.0
-            self._buckets[client] = (tokens, now)
-            return (1 - tokens) / self.rate
+            allowed = tokens >= 1
+            self._buckets[client] = (tokens - 1 if allowed else tokens, now)
+            self._buckets.move_to_end(client)
+            if len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
+            return 0.0 if allowed else (1 - tokens) / self.rate
+
+    @property
+    def clients(self) -> int:
+        """How many client addresses are remembered now."""
+        return len(self._buckets)
 
 
 def request_models(settings, generators: list[str]):
@@ -232,10 +247,11 @@ def _integral(value):
 def create_app(service: QAService) -> FastAPI:
     settings = service.settings
     AskRequest, SearchRequest = request_models(settings, sorted(service.generators.available))
+    gate = Gate.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        log.info("API key authentication is %s", "ON" if settings.api_key else "OFF (set QA_API_KEY to require one)")
+        (log.warning if gate.is_open else log.info)("%s", gate.describe())
         yield  # the service belongs to whoever built it, who closes it
 
     app = FastAPI(
@@ -244,11 +260,16 @@ def create_app(service: QAService) -> FastAPI:
         description="Questions in French or English, answered from your documents with cited passages.",
         lifespan=lifespan,
     )
+    # The last added runs first: forwarded addresses, CORS preflights, the gate, then body limits.
+    app.add_middleware(BodyLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_body_bytes)
+    app.add_middleware(GateMiddleware, gate=gate)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
-    app.add_middleware(BodyLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_body_bytes)
-    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst) if settings.rate_limit_per_minute else None
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst, settings.rate_limit_clients) \
+        if settings.rate_limit_per_minute else None
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError):
@@ -284,13 +305,8 @@ def create_app(service: QAService) -> FastAPI:
         log.exception("unexpected error")
         return error_response(500, "internal_error", "the server hit an unexpected error; it has been logged")
 
-    def guard(request: Request) -> None:
-        """Authentication, then the per-client rate limit."""
-        if settings.api_key:
-            scheme, _, token = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), settings.api_key.encode()):
-                raise ApiError(401, "unauthorized", "a valid 'Authorization: Bearer <key>' header is required",
-                               {"WWW-Authenticate": "Bearer"})
+    def rate_limit(request: Request) -> None:
+        """The per-client rate limit (the gate has already checked who is asking)."""
         if limiter:
             wait = limiter.wait_time(request.client.host if request.client else "unknown")
             if wait:
@@ -301,7 +317,7 @@ def create_app(service: QAService) -> FastAPI:
     def healthz() -> dict:
         return service.health()
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(guard)], responses=ERRORS)
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(rate_limit)], responses=ERRORS)
 
     @v1.post("/ask", response_model=Answer, tags=["questions"])
     def ask(request: AskRequest) -> Answer:

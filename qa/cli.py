@@ -174,7 +174,8 @@ def _serve(args, settings: Settings) -> int:
     app = mount(create_app(service), service)
     print(f"Serving the chat on http://{host}:{port}/ and the API on http://{host}:{port}/v1 (docs: /docs)", flush=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        # Forwarded addresses are the app's to trust (QA_TRUSTED_PROXIES), not uvicorn's.
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
     finally:
         service.close()
     return 0

@@ -57,7 +57,12 @@ class Settings(BaseSettings):
     strict_citations: bool = Field(False, description="Drop answer sentences the verifier cannot support.")
 
     # HTTP
-    api_key: str | None = Field(None, description="When set, /v1/* requires 'Authorization: Bearer <key>'.")
+    api_key: str | None = Field(None, description="The reader's key: asks questions (API and chat).")
+    admin_key: str | None = Field(None, description="The admin's key: also uploads and removes documents.")
+    session_hours: float = Field(12.0, gt=0, description="How long the chat's login lasts.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of the load balancers whose X-Forwarded-For names the client.")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     max_question_chars: int = Field(2000, ge=10)
@@ -68,6 +73,7 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(256_000, ge=1000, description="Largest JSON request body.")
     rate_limit_per_minute: int = Field(300, ge=0, description="Requests per minute per client on /v1 (0: no limit).")
     rate_limit_burst: int = Field(60, ge=1)
+    rate_limit_clients: int = Field(100_000, ge=1, description="Most client addresses the rate limiter remembers.")
     ui_concurrency: int = Field(1, ge=1, description="Answers the chat generates at once (the machine's CPU is shared).")
     ui_queue_size: int = Field(32, ge=1, description="Chat requests waiting beyond this are told the server is busy.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API from a browser.")
@@ -76,7 +82,7 @@ class Settings(BaseSettings):
     def openai_configured(self) -> bool:
         return bool(self.openai_api_key or self.openai_base_url)
 
-    @field_validator("chroma_host", "openai_api_key", "openai_base_url", "api_key", mode="before")
+    @field_validator("chroma_host", "openai_api_key", "openai_base_url", "api_key", "admin_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value):
         return value or None

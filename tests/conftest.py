@@ -75,3 +75,49 @@ def corpus_copy(tmp_path) -> Path:
     folder = tmp_path / "corpus"
     shutil.copytree(DEMO_CORPUS, folder)
     return folder
+
+
+# -- a real browser: Debian's chromium driven by playwright -------------------------------
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """Open pages of a local server; every request a page makes must stay on this machine."""
+    from urllib.parse import urlparse
+
+    contexts, outside = [], []
+
+    def guard(route):
+        url = route.request.url
+        if urlparse(url).hostname in ("127.0.0.1", "localhost") or url.startswith(("data:", "blob:")):
+            return route.continue_()
+        outside.append(url)
+        return route.abort()
+
+    def open_(url: str, width: int = 1400, height: int = 1000, locale: str = "fr-FR"):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+        contexts.append(context)
+        page = context.new_page()
+        page.route("**/*", guard)
+        page.goto(url, wait_until="load")
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert outside == [], f"the page tried to reach other hosts: {outside}"

@@ -188,7 +188,8 @@ def guarded_url(make_settings, demo_service):
 
 
 def test_with_an_api_key_every_v1_route_needs_it(guarded_url):
-    spec = httpx.get(f"{guarded_url}/openapi.json").json()
+    assert httpx.get(f"{guarded_url}/openapi.json").status_code == 401
+    spec = httpx.get(f"{guarded_url}/openapi.json", headers={"Authorization": "Bearer s3cret"}).json()
     routes = [(method, path) for path, item in spec["paths"].items() for method in item if path.startswith("/v1")]
     assert len(routes) >= 8
     for method, path in routes:

@@ -7,20 +7,14 @@ Every request the page makes must stay on the machine.
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
 from qa.settings import REPO_ROOT
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = REPO_ROOT / "test-artifacts" / "ui"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-quic"]
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -41,35 +35,11 @@ def app_url(tmp_path_factory, embedding_cache_dir):
     service.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
-    page = context.new_page()
-    outside: list[str] = []
-
-    def guard(route):
-        host = urlparse(route.request.url).hostname
-        if host in ("127.0.0.1", "localhost") or route.request.url.startswith(("data:", "blob:")):
-            return route.continue_()
-        outside.append(route.request.url)
-        return route.abort()
-
-    page.route("**/*", guard)
-    page.goto(app_url, wait_until="load")
+def page(open_page, app_url):
+    page = open_page(app_url)
     page.wait_for_selector("#question textarea", timeout=60_000)
-    yield page
-    context.close()
-    assert outside == [], f"the page tried to reach other hosts: {outside}"
+    return page
 
 
 def ask(page, question: str):

@@ -1,7 +1,9 @@
 """The Gradio chat, mounted in the FastAPI app at "/".
 
 Only presentation: every answer, document list, upload and removal goes through
-the same QAService object the HTTP API uses.
+the same QAService object the HTTP API uses, behind the same gate (`qa.auth`):
+the chat shows document management to admins only, and its handlers check the
+role again, since the chat's Gradio API can be called without the page.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 import gradio as gr
 
 from qa.answer import Answer
+from qa.auth import LOGOUT_PATH, Gate, may_change_documents
 from qa.service import Delta, InvalidRequest, QAService
 from ui.labels import EXAMPLES, label
 from ui.render import CSS, answer_html, streaming_html
@@ -20,12 +23,17 @@ LANGUAGES = {"Français": "fr", "English": "en"}
 
 def build_ui(service: QAService) -> gr.Blocks:
     settings = service.settings
+    gate = Gate.from_settings(settings)
+
+    def is_admin(request: gr.Request | None) -> bool:
+        return may_change_documents(gate.role_of(dict(request.headers) if request else {}))
+
     with gr.Blocks(title="Grounded QA", analytics_enabled=False) as demo:
         ui_language = gr.State("fr")
         history = gr.State([])  # plain-text turns sent to the service for follow-ups
 
         with gr.Row():
-            heading = gr.Markdown(_heading("fr"))
+            heading = gr.Markdown(_heading("fr", gate))
             language = gr.Radio(list(LANGUAGES), value="Français", label=label("fr", "language"), scale=0, min_width=240,
                                 elem_id="ui-language", container=False)
         with gr.Row(equal_height=False):
@@ -43,13 +51,14 @@ def build_ui(service: QAService) -> gr.Blocks:
                     table = gr.Dataframe(headers=label("fr", "columns"), value=lambda: _document_rows(service),
                                          interactive=False, elem_id="documents", wrap=True,
                                          column_widths=["36%", "44%", "20%"], max_height=320)
-                    files = gr.File(label=label("fr", "upload"), file_count="multiple",
-                                    file_types=[".txt", ".md", ".html", ".htm", ".pdf"], elem_id="upload")
-                    index_button = gr.Button(label("fr", "index"), elem_id="index")
-                    with gr.Row():
-                        to_remove = gr.Dropdown(choices=_document_ids(service), label=label("fr", "remove_which"),
-                                                scale=3, elem_id="remove-which")
-                        remove_button = gr.Button(label("fr", "remove"), variant="stop", scale=1, elem_id="remove")
+                    with gr.Column(visible=gate.is_open, elem_id="manage-documents") as manage:
+                        files = gr.File(label=label("fr", "upload"), file_count="multiple",
+                                        file_types=[".txt", ".md", ".html", ".htm", ".pdf"], elem_id="upload")
+                        index_button = gr.Button(label("fr", "index"), elem_id="index")
+                        with gr.Row():
+                            to_remove = gr.Dropdown(choices=_document_ids(service), label=label("fr", "remove_which"),
+                                                    scale=3, elem_id="remove-which")
+                            remove_button = gr.Button(label("fr", "remove"), variant="stop", scale=1, elem_id="remove")
                     status = gr.Markdown(elem_id="documents-status")
 
         def respond(text: str, messages: list, turns: list, lang: str):
@@ -82,7 +91,9 @@ def build_ui(service: QAService) -> gr.Blocks:
                     concurrency_limit=settings.ui_concurrency, concurrency_id="answers")
         new.click(lambda: ([], [], ""), None, [chat, history, question], queue=False)
 
-        def upload(paths: list[str] | None, lang: str, progress=gr.Progress()):
+        def upload(paths: list[str] | None, lang: str, request: gr.Request, progress=gr.Progress()):
+            if not is_admin(request):
+                return label(lang, "forbidden"), gr.update(), gr.update(), None
             if not paths:
                 return label(lang, "nothing"), gr.update(), gr.update(), None
             received = [(Path(p).name, Path(p).read_bytes()) for p in paths]
@@ -99,7 +110,9 @@ def build_ui(service: QAService) -> gr.Blocks:
         index_button.click(upload, [files, ui_language], [status, table, to_remove, files], concurrency_id="documents",
                            concurrency_limit=1)
 
-        def remove(doc_id: str | None, lang: str):
+        def remove(doc_id: str | None, lang: str, request: gr.Request):
+            if not is_admin(request):
+                return label(lang, "forbidden"), gr.update(), gr.update()
             if not doc_id:
                 return label(lang, "nothing"), gr.update(), gr.update()
             removed = service.remove_document(doc_id)
@@ -113,7 +126,7 @@ def build_ui(service: QAService) -> gr.Blocks:
             lang = LANGUAGES[choice]
             return (
                 lang,
-                _heading(lang),
+                _heading(lang, gate),
                 gr.update(label=label(lang, "language")),
                 gr.update(placeholder=label(lang, "placeholder")),
                 gr.update(value=label(lang, "send")),
@@ -128,8 +141,12 @@ def build_ui(service: QAService) -> gr.Blocks:
 
         language.change(switch, [language], [ui_language, heading, language, question, send, new, documents_box, table,
                                              files, index_button, to_remove, remove_button], queue=False)
-        demo.load(lambda: (_document_rows(service), gr.update(choices=_document_ids(service))), None, [table, to_remove],
-                  queue=False)
+        def on_load(request: gr.Request):
+            admin = is_admin(request)
+            return _document_rows(service), gr.update(choices=_document_ids(service) if admin else []), \
+                gr.update(visible=admin)
+
+        demo.load(on_load, None, [table, to_remove, manage], queue=False)
         del examples
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
     return demo
@@ -149,8 +166,9 @@ def mount(app, service: QAService):
     )
 
 
-def _heading(lang: str) -> str:
-    return f"## {label(lang, 'title')}\n{label(lang, 'subtitle')}"
+def _heading(lang: str, gate: Gate) -> str:
+    signed_in = "" if gate.is_open else f" · [{label(lang, 'logout')}]({LOGOUT_PATH})"
+    return f"## {label(lang, 'title')}\n{label(lang, 'subtitle')}{signed_in}"
 
 
 def _error(lang: str, message: str) -> str:

@@ -27,6 +27,8 @@ LABELS = {
         "error": "Erreur : {message}",
         "busy": "Le serveur est occupé, réessayez dans un instant.",
         "language": "Langue de l’interface",
+        "forbidden": "Ajouter ou retirer des documents demande la clé d’administration.",
+        "logout": "Se déconnecter",
         "columns": ["document", "titre", "passages"],
     },
     "en": {
@@ -53,6 +55,8 @@ LABELS = {
         "error": "Error: {message}",
         "busy": "The server is busy, try again in a moment.",
         "language": "Interface language",
+        "forbidden": "Adding or removing documents needs the admin key.",
+        "logout": "Sign out",
         "columns": ["document", "title", "passages"],
     },
 }
