@@ -13,7 +13,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # that crash on these CPUs, so the flags are spelled out.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: run test soak install browser eval bench clean
+.PHONY: run test soak install browser eval bench corpora clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ eval: install
 
 bench: install
 	$(BIN)/qa bench
+
+# Real Debian documentation to evaluate on (`qa eval --set debian-faq`), fetched once into
+# ~/.cache/grounded-qa/corpora (QA_CORPORA_DIR); `make corpora CORPORA=maint-guide` for some.
+corpora: install
+	$(BIN)/python -m eval.corpora fetch $(CORPORA)
 
 clean:
 	rm -rf .qa eval/reports test-artifacts

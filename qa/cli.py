@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--generator", help="auto, extractive or llm")
 
     evaluate = commands.add_parser("eval", help="measure grounding on an evaluation set")
-    evaluate.add_argument("--set", dest="eval_set", type=Path, help="JSON Lines eval set (default: eval/sets/demo.jsonl)")
+    evaluate.add_argument("--set", dest="eval_set", type=Path,
+                          help="JSON Lines eval set, or a corpus name from eval/corpora.py (fetched and indexed apart) "
+                          "(default: eval/sets/demo.jsonl)")
     evaluate.add_argument("--generator", help="auto, extractive or llm")
     evaluate.add_argument("--url", help="evaluate a running server (POST /v1/ask) instead of in-process")
     evaluate.add_argument("--out", type=Path, default=Path("eval/reports/latest"), help="folder for the reports")
@@ -115,14 +117,15 @@ def _eval(args, settings: Settings) -> int:
     from tqdm import tqdm
 
     from eval import gate
-    from eval.dataset import DEFAULT_SET, load_set
+    from eval.corpora import prepare_eval
+    from eval.dataset import load_set
     from eval.harness import InProcess, OverHttp, run
     from eval.metrics import summarise
     from eval.report import format_table, write_reports
     from index.embedders import E5Embedding
     from qa.support import SupportScorer
 
-    eval_set = args.eval_set or DEFAULT_SET
+    eval_set, settings = prepare_eval(args.eval_set, settings, index=not args.url)
     items = load_set(eval_set)
     if args.url:
         target = OverHttp(args.url, args.generator, settings.api_key)

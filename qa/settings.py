@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Folder indexed by default.")
     embedding_cache: Path | None = Field(None, description="Vector cache file (default: <data_dir>/embeddings.sqlite3).")
     collection: str = Field("documents", min_length=3, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$")
+    corpora_dir: Path = Field(Path.home() / ".cache" / "grounded-qa" / "corpora",
+                              description="Real evaluation corpora, fetched once (eval/corpora.py), outside the repo.")
 
     # Chunking and retrieval
     chunk_size: int = Field(256, ge=32, le=2000, description="Tokens per chunk (cl100k); about 190 e5 tokens.")
