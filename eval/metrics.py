@@ -11,6 +11,7 @@ language and overall (`summarise`).  Sentence support follows ALCE (Gao et al.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,6 +94,32 @@ def _judge_statement(text: str, cited: list[int], passages: dict[int, str], judg
             if judge.supports(text, [passages[n]]) or not (others and judge.supports(text, others)):
                 relevant += 1
     return Statement(text, cited, supported, relevant)
+
+
+Units = Mapping[str, Sequence[tuple[int, int]]]  # doc_id -> its evidence units (start, end), in text order
+
+
+def fragmentary_quotes(answer: Answer, units: Units) -> list[str]:
+    """Quoted spans that are not one or more whole units of their document (none is a pass).
+
+    A quote is a citation's highlighted span; it must begin where a unit begins and
+    end where one ends: a whole sentence, list item, table row or code line, never
+    a piece cut at markup.  `units` comes from the indexed documents
+    (`index.sentences.unit_spans(document.text, document.blocks)`).
+    """
+    fragments = []
+    for citation in answer.citations:
+        doc_units = units.get(citation.doc_id, ())
+        starts, ends = {start for start, _ in doc_units}, {end for _, end in doc_units}
+        for span in citation.highlights:
+            if span.start not in starts or span.end not in ends:
+                fragments.append(citation.text[max(span.start - citation.start, 0) : span.end - citation.start])
+    return fragments
+
+
+def quotes_are_whole_units(answer: Answer, units: Units) -> bool:
+    """Whether every quote of the answer is made of whole units (see `fragmentary_quotes`)."""
+    return not fragmentary_quotes(answer, units)
 
 
 GROUPS = ("fr", "en", "all")

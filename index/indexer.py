@@ -9,10 +9,11 @@ files lose their chunks.  Bad files are reported, never fatal.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import logging
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +23,20 @@ from llama_index.core import Document
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
-from index.embedding_cache import EmbeddingCache
+from index.embedders import embed_passages
+from index.embedding_cache import EmbeddingCache, Passage
 from index.keyword import KeywordIndex
-from index.loaders import SUPPORTED_SUFFIXES, DocumentError, SourceDocument, content_hash, doc_id_for, load_document
-from index.sentences import make_splitter, sentence_spans
+from index.loaders import (
+    SECTION_SEPARATOR,
+    SUPPORTED_SUFFIXES,
+    Block,
+    DocumentError,
+    SourceDocument,
+    content_hash,
+    doc_id_for,
+    load_document,
+)
+from index.sentences import make_splitter, sections, unit_spans
 from index.store import (
     ChunkStore,
     DocumentRecord,
@@ -33,6 +44,7 @@ from index.store import (
     StorageFull,
     chunk_id,
     is_storage_full,
+    searchable_text,
     sentence_id,
     version_prefix,
 )
@@ -40,7 +52,7 @@ from index.store import (
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 16
-SPLITTER_VERSION = "s2"  # bump when chunks or sentence vectors are built differently
+SPLITTER_VERSION = "s4"  # bump when chunks or sentence vectors are built differently (s3: structure-aware loaders; s4: sentence vectors pooled from their chunk's pass)
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
 
@@ -215,32 +227,39 @@ class Indexer:
         return plans
 
     def _chunk(self, document: SourceDocument, is_new: bool) -> _Planned:
-        parsed = self.splitter.get_nodes_from_documents([Document(text=document.text, id_=document.doc_id)])
-        spans = sentence_spans(document.text)
-        bounds = [(n.start_char_idx, n.end_char_idx) for n in parsed]
+        """Chunks cut section by section, so that none straddles two; evidence units from the blocks."""
+        bounds = []
+        for section in sections(document.blocks):
+            start, end = section[0].start, section[-1].end
+            parsed = self.splitter.get_nodes_from_documents([Document(text=document.text[start:end])])
+            bounds.extend((start + n.start_char_idx, start + n.end_char_idx) for n in parsed)
+        spans = unit_spans(document.text, document.blocks)
         return _Planned(document, chunk_nodes(document, bounds, spans, self.chunking), spans, is_new)
 
     def _write(self, plan: _Planned, report: IndexReport) -> None:
         document = plan.document
-        sentence_texts = [document.text[s:e] for s, e in plan.sentences]
-        vectors = self._embed([n.text for n in plan.nodes] + in_context(sentence_texts), report)
-        chunk_vectors = vectors[: len(plan.nodes)]
-        sentences = sentence_records(document, plan.nodes, plan.sentences, vectors[len(plan.nodes) :])
+        texts = [searchable_text(n.text, n.metadata) for n in plan.nodes]
+        pieces = [sentence_pieces(n, plan.sentences, len(t) - len(n.text)) for n, t in zip(plan.nodes, texts)]
+        passages = self._embed(list(zip(texts, pieces)), report)
+        chunk_vectors = np.stack([rows[0] for rows in passages])
+        vectors = sentence_vectors(plan.nodes, pieces, passages, len(plan.sentences))
+        sentences = sentence_records(document, plan.nodes, plan.sentences, vectors)
         self.store.write_version(plan.nodes, chunk_vectors, sentences)
         self.store.delete_document(document.doc_id, keep_version=document.content_hash)
         (report.added if plan.is_new else report.updated).append(document.doc_id)
         report.new_chunks += len(plan.nodes)
         report.chunks_by_doc[document.doc_id] = len(plan.nodes)
 
-    def _embed(self, texts: list[str], report: IndexReport) -> np.ndarray:
-        parts = []
-        for start in range(0, len(texts), EMBED_BATCH):
-            batch = texts[start : start + EMBED_BATCH]
-            vectors, embedded = self.cache.embed(batch, self.embed_model.get_text_embedding_batch)
+    def _embed(self, passages: list[Passage], report: IndexReport) -> list[np.ndarray]:
+        """Each chunk's vector and its sentences', through the cache, a batch at a time."""
+        matrices: list[np.ndarray] = []
+        for start in range(0, len(passages), EMBED_BATCH):
+            batch = passages[start : start + EMBED_BATCH]
+            found, embedded = self.cache.embed_passages(batch, lambda missing: embed_passages(self.embed_model, missing))
             report.embedded += embedded
-            report.from_cache += len(set(batch)) - embedded
-            parts.append(vectors)
-        return np.concatenate(parts) if parts else np.zeros((0, self.store.dimension), np.float32)
+            report.from_cache += len(batch) - embedded
+            matrices += found
+        return matrices
 
     def _commit_changes(self) -> None:
         generation = self.store.bump_generation()
@@ -261,12 +280,14 @@ class Indexer:
 
 def chunk_nodes(document: SourceDocument, bounds: list[tuple[int, int]], spans: list[tuple[int, int]],
                 chunking: str) -> list[TextNode]:
-    """The chunks of one document version, as llama-index nodes with their offsets."""
+    """The chunks of one document version, as llama-index nodes with their offsets, section and pages."""
     prefix = version_prefix(document.doc_id, document.content_hash)
     starts, ends = [s for s, _ in spans], [e for _, e in spans]
+    block_starts = [b.start for b in document.blocks]
     nodes = []
     for index, (start, end) in enumerate(bounds):
         first, last = bisect_right(ends, start), bisect_left(starts, end) - 1  # sentences overlapping the chunk
+        blocks = document.blocks[max(bisect_right(block_starts, start) - 1, 0) : bisect_left(block_starts, end)]
         nodes.append(
             TextNode(
                 id_=chunk_id(prefix, index),
@@ -288,11 +309,25 @@ def chunk_nodes(document: SourceDocument, bounds: list[tuple[int, int]], spans: 
                     "sentence_last": last if first <= last else -1,
                     "start": start,
                     "end": end,
+                    **_structure_metadata([b for b in blocks if b.end > start]),
                 },
                 relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=document.doc_id)},
             )
         )
     return nodes
+
+
+def _structure_metadata(covered: Sequence[Block]) -> dict[str, str | int]:
+    """The heading path of a chunk, given the blocks it covers, and for PDFs its first and last page.
+
+    A chunk lies inside one section; headings with nothing under them may open it,
+    so the path is that of its last block, the most specific.
+    """
+    pages = [b.page for b in covered if b.page is not None]
+    return {
+        "section": SECTION_SEPARATOR.join(covered[-1].section) if covered else "",
+        **({"page": min(pages), "page_end": max(pages)} if pages else {}),
+    }
 
 
 def sentence_records(document: SourceDocument, nodes: list[TextNode], spans: list[tuple[int, int]],
@@ -309,14 +344,30 @@ def sentence_records(document: SourceDocument, nodes: list[TextNode], spans: lis
     ]
 
 
-def in_context(sentences: list[str]) -> list[str]:
-    """Each sentence preceded by the one before it, the text its vector is built from.
+def sentence_pieces(node: TextNode, spans: list[tuple[int, int]], shift: int) -> list[tuple[int, int]]:
+    """The parts of the sentences that overlap a chunk, as offsets into its embedded text.
 
-    "Il s’agit de l’ancienne directrice de la technologie" only means something
-    next to "OpenAI a choisi Mira Murati": with its predecessor, a sentence's
-    vector keeps the referents of its pronouns.
+    `shift` is where the chunk's own text starts in the text it is embedded as.
     """
-    return [f"{previous} {sentence}" if previous else sentence for previous, sentence in zip(["", *sentences], sentences)]
+    start, end = node.metadata["start"], node.metadata["end"]
+    first, last = node.metadata["sentence_first"], node.metadata["sentence_last"]
+    return [(max(s, start) - start + shift, min(e, end) - start + shift) for s, e in spans[first : last + 1]]
+
+
+def sentence_vectors(nodes: list[TextNode], pieces: list[list[tuple[int, int]]], passages: list[np.ndarray],
+                     count: int) -> np.ndarray:
+    """Each sentence's vector, pooled in the chunk that holds most of it (the first, on a tie).
+
+    Most sentences lie whole in one chunk; one cut by a chunk's end lies whole in the
+    next, whose overlap repeats it.  A sentence no chunk holds keeps chunk 0's vector.
+    """
+    vectors = np.repeat(passages[0][:1], count, axis=0) if passages else np.zeros((count, 0), np.float32)
+    held = np.zeros(count, int)
+    for node, node_pieces, rows in zip(nodes, pieces, passages):
+        for j, (a, b), vector in zip(itertools.count(node.metadata["sentence_first"]), node_pieces, rows[1:]):
+            if b - a > held[j]:
+                held[j], vectors[j] = b - a, vector
+    return vectors
 
 
 def _is_under(path: str, root: Path) -> bool:

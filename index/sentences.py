@@ -1,15 +1,21 @@
-"""Sentence boundaries that respect French typography, and the chunker built on them.
+"""Sentence boundaries that respect French typography, evidence units, and the chunker built on them.
 
 NLTK's punkt (bundled with llama-index) does the heavy lifting; on top of it we fix
 what press text in French needs: an ellipsis « … » ends a sentence, a closing « » »
 belongs to the sentence it closes, and scraped text often glues sentences together
 without a space ("la lettre.Les employés").  Every sentence is an exact character
 span of the source, so citations can point back to it.
+
+A document's structure comes first: sentences are split inside prose blocks only,
+while a heading, list item, table row or code line is one unit as it stands, so
+evidence is never a fragment cut at markup.  Chunks are cut inside sections, so
+none straddles two.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from llama_index.core.node_parser import SentenceSplitter
@@ -17,6 +23,7 @@ from llama_index.core.utils import globals_helper
 from nltk.tokenize import PunktTokenizer
 
 from index.language import NLTK_LOCK
+from index.loaders.structure import Block
 
 # A sentence end glued to the next sentence: "lettre.Les", "ensemble.« Nous".
 _GLUED_END = re.compile(r"(?<=[a-zà-ÿ0-9%)\]»”\"'])[.!?…]+[»”\"]?(?=[«“\"]?[A-ZÀ-Ý][a-zà-ÿ])")
@@ -50,6 +57,38 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             pieces.extend(_refine(text, base + start, base + end))
         spans.extend(_merge_continuations(text, pieces))
     return _move_stray_quotes(text, spans)
+
+
+def unit_spans(text: str, blocks: Sequence[Block]) -> list[tuple[int, int]]:
+    """Evidence units in text order: the sentences of each prose block, every other block whole.
+
+    Without blocks, every line is a prose block.
+    """
+    if not blocks:
+        return sentence_spans(text)
+    spans: list[tuple[int, int]] = []
+    for block in blocks:
+        if block.kind == "paragraph":
+            spans.extend((block.start + a, block.start + b) for a, b in sentence_spans(text[block.start : block.end]))
+        elif content := text[block.start : block.end].strip():
+            start = text.index(content, block.start)
+            spans.append((start, start + len(content)))
+    return spans
+
+
+def sections(blocks: Sequence[Block]) -> list[list[Block]]:
+    """Runs of blocks under the same heading path, in order; what chunks must not straddle.
+
+    A run of headings with nothing under them ("Chapitre 6" right before "6.1 …")
+    joins the section that follows, rather than making a chunk of its own.
+    """
+    runs: list[list[Block]] = []
+    for block in blocks:
+        if runs and (runs[-1][-1].section == block.section or all(b.kind == "heading" for b in runs[-1])):
+            runs[-1].append(block)
+        else:
+            runs.append([block])
+    return runs
 
 
 def _refine(text: str, start: int, end: int) -> list[tuple[int, int]]:

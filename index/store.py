@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import errno
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -301,6 +301,17 @@ class ChunkStore:
         if removed:
             log.info("removed %d records left by an interrupted indexing run", removed)
         return removed
+
+
+def searchable_text(text: str, metadata: Mapping[str, Any]) -> str:
+    """What a chunk is embedded and keyword-indexed as: its heading path, a newline, its text.
+
+    The stored text stays the exact source span that citations highlight; the
+    heading path ("Chapitre 6 › 6.4. Impression") adds what the section is about,
+    which its sentences rarely repeat.
+    """
+    section = metadata.get("section")
+    return f"{section}\n{text}" if section else text
 
 
 def version_prefix(doc_id: str, content_hash: str) -> str:

@@ -23,6 +23,9 @@ class Citation(BaseModel):
     end: int
     score: float
     highlights: list[Span] = Field(default_factory=list, description="Cited sentences, as offsets in the source text.")
+    section: str | None = Field(None, description="The passage's heading path, e.g. \"Chapitre 6 › 6.4. Impression\".")
+    page: int | None = Field(None, description="The page the passage starts on (PDF, 1-based).")
+    page_end: int | None = Field(None, description="The page it ends on, when it runs over a page break.")
 
 
 class AnswerSentence(BaseModel):

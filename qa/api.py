@@ -32,6 +32,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from index.loaders import SUPPORTED_SUFFIXES
 from index.store import StorageFull, StoreUnavailable
 from qa.answer import Answer, SearchHit
 from qa.auth import Gate, GateMiddleware
@@ -375,7 +376,7 @@ def create_app(service: QAService) -> FastAPI:
 
     @v1.post("/documents", response_model=UploadResult, tags=["documents"])
     async def upload_documents(
-        files: Annotated[list[UploadFile], File(description=".txt, .md, .html or .pdf files",
+        files: Annotated[list[UploadFile], File(description=f"{', '.join(SUPPORTED_SUFFIXES)} files",
                                                  json_schema_extra={"minItems": 1, "maxItems": settings.max_upload_files})],
     ) -> UploadResult:
         if len(files) > settings.max_upload_files:

@@ -11,10 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from index.sentences import sentence_spans
-from qa.answer import AnswerSentence
+from qa.answer import AnswerSentence, Citation, Span
 from qa.support import SupportScorer
+
+if TYPE_CHECKING:
+    from qa.generators import Passage
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+\])+")
@@ -88,6 +92,32 @@ def verify(
             repaired |= supported
         verdicts.append(AnswerSentence(text=written, citations=markers, supported=supported))
     return (" ".join(v.text for v in verdicts) if repaired else text), verdicts
+
+
+def citations_for(text: str, passages: Sequence[Passage]) -> list[Citation]:
+    """The passages the text actually cites, in marker order, with where they are in their document."""
+    cited = set(markers_in(text))
+    return [_citation(p) for p in passages if p.n in cited]
+
+
+def _citation(passage: Passage) -> Citation:
+    meta = passage.node.metadata
+    page = meta.get("page")
+    return Citation(
+        n=passage.n,
+        doc_id=meta["doc_id"],
+        source=meta["source"],
+        title=meta["title"],
+        date=meta.get("date") or None,
+        text=passage.node.text,
+        start=meta["start"],
+        end=meta["end"],
+        score=round(max(e.score for e in passage.evidence), 4),
+        highlights=[Span(start=e.sentence.start, end=e.sentence.end) for e in passage.evidence],
+        section=meta.get("section") or None,
+        page=page,
+        page_end=meta.get("page_end") if page is not None and meta.get("page_end") != page else None,
+    )
 
 
 def only_supported(text: str, verdicts: list[AnswerSentence]) -> tuple[str, list[AnswerSentence]]:

@@ -74,3 +74,20 @@ def test_bad_requests_are_refused_with_a_reason(demo_service, kwargs, code):
     with pytest.raises(InvalidRequest) as refused:
         demo_service.ask(**kwargs)
     assert refused.value.code == code
+
+
+def test_example_questions_come_from_the_loaded_documents_or_there_are_none(demo_service, make_settings, tmp_path):
+    assert demo_service.example_questions() == []  # news articles ask no questions of their own
+    folder = tmp_path / "faq"
+    folder.mkdir()
+    (folder / "faq.md").write_text(
+        "# FAQ du club\n\n## 1.1 Quand le club ouvre-t-il ?\n\nLe club ouvre à 9 heures.\n\n"
+        "## 1.2 Combien coûte l’adhésion ?\n\nL’adhésion coûte 40 euros.\n\n## Horaires d’été\n\nFermé en août.\n")
+    from qa.service import QAService
+
+    service = QAService.from_settings(make_settings())
+    try:
+        service.index_folder(folder)
+        assert service.example_questions() == ["Quand le club ouvre-t-il ?", "Combien coûte l’adhésion ?"]
+    finally:
+        service.close()

@@ -2,16 +2,21 @@
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from index.keyword import KeywordIndex
-from index.store import ChunkStore, StoreError, chroma_client
+from index.loaders import load_document
+from index.sentences import sections, unit_spans
+from index.store import ChunkStore, StoreError, chroma_client, searchable_text
 from qa.components import build_index
+from qa.settings import Settings
 
 
 def small_corpus(folder):
@@ -246,3 +251,86 @@ def test_a_full_disk_while_indexing_is_a_clear_error_and_the_previous_index_surv
     assert finished.wait(timeout=600) == 0
     chunks, _ = index_state(build_index(settings))
     assert set(before[0]) < set(chunks)
+
+
+# -- structure: chunks follow sections, know their heading path and page --------------------------
+REAL = Path(__file__).parent / "data" / "real"
+
+
+@pytest.fixture(scope="module")
+def real_index(tmp_path_factory, embedding_cache_dir):
+    """The real-document fixtures (HTML, PDF, Markdown, Word, OpenDocument, EPUB), indexed once."""
+    folder = tmp_path_factory.mktemp("real-docs")
+    for path in REAL.iterdir():
+        if path.name not in ("README.md", "make_fixtures.py"):
+            shutil.copy(path, folder)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("real-index"), corpus_dir=folder,
+                        embedding_cache=embedding_cache_dir / "embeddings.sqlite3", chroma_host=None,
+                        generator="extractive", _env_file=None)
+    report = build_index(settings).indexer.index_folder(folder)
+    assert not report.errors and len(report.added) == 6
+    return settings, {path.stem: load_document(path, folder) for path in folder.iterdir()}
+
+
+def stored_chunks(settings, doc_id: str) -> list[tuple[str, dict]]:
+    got = build_index(settings).store.chunks.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+    return sorted(zip(got["documents"], got["metadatas"]), key=lambda chunk: chunk[1]["chunk_index"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("doc_id", ["reference-ch06-printing.fr", "faq-ch01.fr", "printing-word"])
+def test_a_chunk_never_straddles_two_sections_and_keeps_exact_offsets(real_index, doc_id):
+    settings, documents = real_index
+    document = documents[doc_id]
+    runs = [(run[0].start, run[-1].end) for run in sections(document.blocks)]
+    chunks = stored_chunks(settings, doc_id)
+    assert len(chunks) > 1
+    for text, meta in chunks:
+        assert document.text[meta["start"] : meta["end"]] == text
+        assert any(start <= meta["start"] and meta["end"] <= end for start, end in runs), text
+
+
+@pytest.mark.slow
+def test_the_heading_path_is_in_the_chunk_metadata(real_index):
+    settings, _ = real_index
+    sections_by_text = {text: meta["section"] for text, meta in stored_chunks(settings, "reference-ch06-printing.fr")}
+    holding = [section for text, section in sections_by_text.items() if "CUPS en pointant" in text]
+    assert holding == ["Chapitre 6. Applications réseau › 6.4. Le serveur et les utilitaires d’impression"]
+
+
+@pytest.mark.slow
+def test_each_pdf_chunk_knows_its_page(real_index):
+    settings, _ = real_index
+    chunks = stored_chunks(settings, "faq-ch01.fr")
+    assert all(1 <= meta["page"] <= meta["page_end"] <= 3 for _, meta in chunks)
+    assert [meta["page"] for text, meta in chunks if "Ian Murdock en 1993" in text] == [2]
+    assert all("page" not in meta for _, meta in stored_chunks(settings, "reference-ch06-printing.fr"))
+
+
+@pytest.mark.slow
+def test_a_quote_is_a_whole_unit_and_its_citation_names_section_and_page(real_index):
+    from eval.metrics import fragmentary_quotes
+    from qa.service import QAService
+
+    settings, documents = real_index
+    service = QAService.from_settings(settings)
+    try:
+        printing = service.ask("Comment configurer CUPS avec un navigateur web ?")
+        founder = service.ask("Qui a créé le projet Debian, et en quelle année ?")
+    finally:
+        service.close()
+    units = {doc_id: unit_spans(doc.text, doc.blocks) for doc_id, doc in documents.items()}
+    assert "« http://localhost:631/ »" in printing.answer  # the quote is not cut at the link
+    assert fragmentary_quotes(printing, units) == [] and fragmentary_quotes(founder, units) == []
+    cups = next(c for c in printing.citations if "CUPS en pointant" in c.text)
+    assert cups.section == "Chapitre 6. Applications réseau › 6.4. Le serveur et les utilitaires d’impression"
+    murdock = next(c for c in founder.citations if "Ian Murdock" in c.text)
+    assert (murdock.doc_id, murdock.page) == ("faq-ch01.fr", 2)
+
+
+def test_the_text_embedded_and_keyword_indexed_starts_with_the_heading_path():
+    meta = {"section": "Chapitre 6. Applications réseau › 6.4. Le serveur et les utilitaires d’impression"}
+    assert searchable_text("Vous pouvez configurer CUPS.", meta) == (
+        "Chapitre 6. Applications réseau › 6.4. Le serveur et les utilitaires d’impression\nVous pouvez configurer CUPS."
+    )
+    assert searchable_text("Texte sans titre.", {"section": ""}) == "Texte sans titre."

@@ -1,6 +1,7 @@
 """Sentence boundaries in French press text, and chunks that map back to the source."""
 
-from index.sentences import make_splitter, sentence_spans
+from index.loaders.structure import TextBuilder
+from index.sentences import make_splitter, sections, sentence_spans, unit_spans
 
 
 def sentences(text):
@@ -56,3 +57,53 @@ def test_each_chunk_is_an_exact_span_of_the_source():
     assert len(nodes) > 3
     for node in nodes:
         assert text[node.start_char_idx : node.end_char_idx] == node.text
+
+
+def built(*blocks):
+    """A structured text from (kind, text) pairs; ("heading", level, text) for headings."""
+    builder = TextBuilder()
+    for kind, *args in blocks:
+        if kind == "heading":
+            builder.heading(*args)
+        else:
+            builder.add(kind, *args)
+    return builder.build()
+
+
+def units(doc):
+    return [doc.text[a:b] for a, b in unit_spans(doc.text, doc.blocks)]
+
+
+def test_a_prose_block_is_split_into_sentences_and_other_blocks_are_units_whole():
+    doc = built(
+        ("heading", 1, "Impression"),
+        ("paragraph", "CUPS est le standard. Il parle IPP."),
+        ("item", "Installez cups. Puis redémarrez"),
+        ("row", "paquet: cups | port: IPP (631)"),
+        ("code", "    lpstat -p"),
+    )
+    assert units(doc) == [
+        "Impression", "CUPS est le standard.", "Il parle IPP.", "Installez cups. Puis redémarrez",
+        "paquet: cups | port: IPP (631)", "lpstat -p",
+    ]
+
+
+def test_a_sentence_never_runs_from_one_block_into_the_next():
+    doc = built(("paragraph", "Une phrase sans point final"), ("paragraph", "« et une autre » qui commence en minuscule."))
+    assert units(doc) == ["Une phrase sans point final", "« et une autre » qui commence en minuscule."]
+
+
+def test_a_chunk_section_never_spans_two_headings_and_empty_headings_open_the_next():
+    doc = built(
+        ("heading", 1, "Chapitre 6"),
+        ("heading", 2, "6.1 Navigateurs"),
+        ("paragraph", "Firefox et Chromium."),
+        ("heading", 2, "6.2 Courrier"),
+        ("paragraph", "Postfix."),
+    )
+    runs = [[doc.text[b.start : b.end] for b in run] for run in sections(doc.blocks)]
+    assert runs == [["Chapitre 6", "6.1 Navigateurs", "Firefox et Chromium."], ["6.2 Courrier", "Postfix."]]
+    assert [run[-1].section for run in sections(doc.blocks)] == [
+        ("Chapitre 6", "6.1 Navigateurs"),
+        ("Chapitre 6", "6.2 Courrier"),
+    ]

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import gradio as gr
 
+from index.loaders import SUPPORTED_SUFFIXES
 from qa.answer import Answer
 from qa.auth import LOGOUT_PATH, Gate, may_change_documents
 from qa.service import Delta, InvalidRequest, QAService
-from ui.labels import EXAMPLES, label
+from ui.labels import label
 from ui.render import CSS, answer_html, streaming_html
 
 LANGUAGES = {"Français": "fr", "English": "en"}
@@ -45,7 +46,8 @@ def build_ui(service: QAService) -> gr.Blocks:
                                           elem_id="question", max_length=settings.max_question_chars, autofocus=True)
                     send = gr.Button(label("fr", "send"), variant="primary", scale=1, elem_id="send")
                 new = gr.Button(label("fr", "new"), size="sm", elem_id="new-conversation")
-                examples = gr.Examples(EXAMPLES, inputs=[question], label=label("fr", "examples"))
+                if asked := service.example_questions():
+                    gr.Examples([[q] for q in asked], inputs=[question], label=label("fr", "examples"))
             with gr.Column(scale=2):
                 with gr.Accordion(label("fr", "documents"), open=True) as documents_box:
                     table = gr.Dataframe(headers=label("fr", "columns"), value=lambda: _document_rows(service),
@@ -53,7 +55,7 @@ def build_ui(service: QAService) -> gr.Blocks:
                                          column_widths=["36%", "44%", "20%"], max_height=320)
                     with gr.Column(visible=gate.is_open, elem_id="manage-documents") as manage:
                         files = gr.File(label=label("fr", "upload"), file_count="multiple",
-                                        file_types=[".txt", ".md", ".html", ".htm", ".pdf"], elem_id="upload")
+                                        file_types=list(SUPPORTED_SUFFIXES), elem_id="upload")
                         index_button = gr.Button(label("fr", "index"), elem_id="index")
                         with gr.Row():
                             to_remove = gr.Dropdown(choices=_document_ids(service), label=label("fr", "remove_which"),
@@ -147,7 +149,6 @@ def build_ui(service: QAService) -> gr.Blocks:
                 gr.update(visible=admin)
 
         demo.load(on_load, None, [table, to_remove, manage], queue=False)
-        del examples
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
     return demo
 

@@ -11,7 +11,7 @@ LABELS = {
         "new": "Nouvelle conversation",
         "examples": "Exemples",
         "documents": "Documents",
-        "upload": "Ajouter des fichiers (.txt, .md, .html, .pdf)",
+        "upload": "Ajouter des fichiers (texte, Markdown, HTML, PDF, Word, OpenDocument, EPUB)",
         "index": "Indexer",
         "remove": "Retirer",
         "remove_which": "Document à retirer",
@@ -39,7 +39,7 @@ LABELS = {
         "new": "New conversation",
         "examples": "Examples",
         "documents": "Documents",
-        "upload": "Add files (.txt, .md, .html, .pdf)",
+        "upload": "Add files (text, Markdown, HTML, PDF, Word, OpenDocument, EPUB)",
         "index": "Index",
         "remove": "Remove",
         "remove_which": "Document to remove",
@@ -60,14 +60,6 @@ LABELS = {
         "columns": ["document", "title", "passages"],
     },
 }
-
-EXAMPLES = [
-    "Combien d’employés ont signé la lettre ?",
-    "Qui a remplacé Mira Murati à la tête d’OpenAI ?",
-    "Who is Emmett Shear?",
-    "How much did Microsoft invest in OpenAI in 2019?",
-]
-
 
 def label(language: str, key: str, **values) -> str:
     text = LABELS.get(language, LABELS["en"])[key]

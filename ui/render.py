@@ -52,7 +52,8 @@ def _link_markers(escaped: str, prefix: str) -> str:
 
 
 def _card(citation: Citation, prefix: str, ui_language: str) -> str:
-    meta = " · ".join(html.escape(x) for x in (citation.doc_id, citation.date or "") if x)
+    where = (citation.doc_id, citation.section or "", _pages(citation), citation.date or "")
+    meta = " · ".join(html.escape(x) for x in where if x)
     return (
         f'<div class="source-card" id="{prefix}-{citation.n}">'
         f'<div class="source-head"><span class="source-n">[{citation.n}]</span> '
@@ -60,6 +61,13 @@ def _card(citation: Citation, prefix: str, ui_language: str) -> str:
         f'<div class="source-meta">{meta}</div>'
         f'<blockquote class="source-text">{highlighted(citation)}</blockquote></div>'
     )
+
+
+def _pages(citation: Citation) -> str:
+    """The page label of a PDF passage: "p. 12", or "p. 12–13" when it runs over a page break."""
+    if citation.page is None:
+        return ""
+    return f"p. {citation.page}" + (f"–{citation.page_end}" if citation.page_end else "")
 
 
 EXCERPT_CONTEXT = 220  # characters shown around the cited sentences
