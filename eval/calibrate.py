@@ -1,36 +1,56 @@
-"""Fit the abstention model on the calibration set and print the numbers to keep.
+"""Fit the abstention model on the calibration sets of several corpora, and check that it transfers.
 
-    python -m eval.calibrate [--set eval/sets/calibration.jsonl] [--max-false-abstention 0.1]
+    python -m eval.calibrate [--max-false-abstention 0.1]
 
-The evaluation set is never used here, so the evaluation stays a fair test.
+Each corpus brings its own calibration set (never its evaluation set, so the
+evaluation stays a fair test): the demo articles and the real manuals of
+eval/corpora.py. One model is fitted on all of them together; then, for each
+corpus in turn, a model fitted without it is scored on that corpus's evaluation
+set, which tells whether abstention holds on documents it was not fitted on.
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from eval.dataset import load_set
+from eval.corpora import CORPORA, index_corpus, prepare_eval
+from eval.dataset import DEFAULT_SET, load_set
 from qa.abstention import AbstentionModel
 from qa.settings import Settings
 
 CALIBRATION_SET = Path(__file__).parent / "sets" / "calibration.jsonl"
+# The PDF edition shares its questions with the HTML one: one corpus, not two.
+FITTED_ON = ("demo", "debian-faq", "maint-guide", "developers-reference")
 
 
-def collect(service, items) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features, labels (1: unanswerable) and languages of the items."""
+@dataclass
+class Features:
+    """Feature rows, labels (1: unanswerable) and languages of a set's questions."""
+
+    rows: np.ndarray
+    labels: np.ndarray
+    languages: np.ndarray
+
+    @classmethod
+    def concat(cls, parts: list[Features]) -> Features:
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("rows", "labels", "languages")))
+
+
+def collect(service, items) -> Features:
     rows = [service.abstention_features(item.question) for item in items]
     labels = np.array([0.0 if item.answerable else 1.0 for item in items])
-    return np.array(rows, dtype=float), labels, np.array([item.lang for item in items])
+    return Features(np.array(rows, dtype=float), labels, np.array([item.lang for item in items]))
 
 
-def fit(features: np.ndarray, labels: np.ndarray, languages: np.ndarray, max_false_abstention: float,
-        l2: float = 1.0) -> AbstentionModel:
+def fit(data: Features, max_false_abstention: float, l2: float = 1.0) -> AbstentionModel:
     """L2-regularised logistic regression, then the threshold with the best recall whose
     false abstention rate stays within `max_false_abstention` in every language: the
     service makes the same promise to French and English questions."""
+    features, labels, languages = data.rows, data.labels, data.languages
     mean, scale = features.mean(0), features.std(0) + 1e-9
     z = (features - mean) / scale
     w, b = np.zeros(z.shape[1]), 0.0
@@ -50,28 +70,52 @@ def fit(features: np.ndarray, labels: np.ndarray, languages: np.ndarray, max_fal
     return AbstentionModel(tuple(round(float(x), 4) for x in weights), round(float(bias), 4), round(best_threshold, 4))
 
 
+def rates(model: AbstentionModel, data: Features) -> str:
+    """Abstention recall and false abstentions per language, as one line."""
+    abstains = np.array([model.abstains(tuple(row)) for row in data.rows])
+    parts = []
+    for language in np.unique(data.languages):
+        group = data.languages == language
+        unanswerable = (data.labels == 1) & group
+        recall = (abstains & unanswerable).sum() / max(unanswerable.sum(), 1)
+        parts.append(f"{language}: recall {recall:.2f}, false {_false_rate(abstains, data.labels, group):.2f}")
+    return "; ".join(parts)
+
+
 def _false_rate(abstains: np.ndarray, labels: np.ndarray, group: np.ndarray) -> float:
     answerable = (labels == 0) & group
     return float((abstains & answerable).sum() / max(answerable.sum(), 1))
+
+
+def _sets(name: str, settings: Settings) -> tuple[Settings, Path, Path]:
+    """Settings over the corpus's own index, its calibration set and its evaluation set."""
+    if name == "demo":
+        return index_corpus("demo", settings.corpus_dir, settings), CALIBRATION_SET, DEFAULT_SET
+    eval_set, own = prepare_eval(Path(name), settings)
+    return own, CORPORA[name].calibration_file, eval_set
 
 
 def main() -> None:
     from qa.service import QAService
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", dest="eval_set", type=Path, default=CALIBRATION_SET)
     parser.add_argument("--max-false-abstention", type=float, default=0.10)
     args = parser.parse_args()
-    service = QAService.from_settings(Settings())
-    features, labels, languages = collect(service, load_set(args.eval_set))
-    model = fit(features, labels, languages, args.max_false_abstention)
-    abstains = np.array([model.abstains(tuple(row)) for row in features])
-    print(repr(model))
-    for language in np.unique(languages):
-        group = languages == language
-        recall = (abstains & (labels == 1) & group).sum() / max(((labels == 1) & group).sum(), 1)
-        print(f"on {args.eval_set} ({language}): abstention recall {recall:.2f}, "
-              f"false abstentions {_false_rate(abstains, labels, group):.2f}")
+    calibration, evaluation = {}, {}
+    for name in FITTED_ON:
+        settings, calibration_set, eval_set = _sets(name, Settings(generator="extractive"))
+        service = QAService.from_settings(settings)
+        calibration[name] = collect(service, load_set(calibration_set))
+        evaluation[name] = collect(service, load_set(eval_set))
+        service.close()
+    model = fit(Features.concat(list(calibration.values())), args.max_false_abstention)
+    print(f"fitted on the calibration sets of {', '.join(FITTED_ON)}:\n{model!r}")
+    for name in FITTED_ON:
+        print(f"  {name} calibration set: {rates(model, calibration[name])}")
+    print("left out of the fit, scored on its evaluation set:")
+    for name in FITTED_ON:
+        others = fit(Features.concat([f for n, f in calibration.items() if n != name]), args.max_false_abstention)
+        print(f"  {name}: {rates(others, evaluation[name])}")
 
 
 if __name__ == "__main__":

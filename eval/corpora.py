@@ -153,17 +153,22 @@ def prepare_eval(choice: Path | None, settings: Settings, index: bool = True) ->
     cache = settings.corpora_dir.expanduser()
     if not index:
         return eval_set_path(spec, cache), settings
+    return eval_set_path(spec, cache), index_corpus(spec.name, fetch(spec.name, cache), settings)
+
+
+def index_corpus(name: str, docs: Path, settings: Settings) -> Settings:
+    """Index `docs` into a data dir and collection of the corpus's own; the settings to read it with."""
     from qa.components import build_index
 
-    docs = fetch(spec.name, cache)
+    cache = settings.corpora_dir.expanduser()
     # Built anew, not model_copy'd: a copy keeps paths already derived from the old data dir.
     own = type(settings).model_construct(
-        **{**dict(settings), "data_dir": cache / spec.name / "index", "collection": f"corpus-{spec.name}"}
+        **{**dict(settings), "data_dir": cache / name / "index", "collection": f"corpus-{name}"}
     )
-    log.info("indexing corpus %s into %s (the first run embeds every chunk: minutes)", spec.name, own.data_dir)
+    log.info("indexing corpus %s into %s (the first run embeds every chunk: minutes)", name, own.data_dir)
     report = build_index(own).indexer.index_folder(docs)
     print(report.summary(str(docs)), file=sys.stderr)
-    return eval_set_path(spec, cache), own
+    return own
 
 
 def _download(package: str, folder: Path) -> Path:

@@ -12,11 +12,11 @@ from pathlib import Path
 THRESHOLDS = Path(__file__).parent / "thresholds.json"
 
 
-def check(summary: dict, generator: str, path: Path = THRESHOLDS) -> list[str]:
-    """Every metric that misses its threshold, as a readable line; [] when all hold."""
-    limits = json.loads(path.read_text()).get(generator)
+def check(summary: dict, generator: str, eval_set: str = "demo", path: Path = THRESHOLDS) -> list[str]:
+    """Every metric that misses its threshold for this set and generator, as a readable line; [] when all hold."""
+    limits = json.loads(path.read_text()).get(eval_set, {}).get(generator)
     if limits is None:
-        return [f"no thresholds recorded for generator {generator!r} in {path}"]
+        return [f"no thresholds recorded for set {eval_set!r} and generator {generator!r} in {path}"]
     failures = []
     for bound, groups in limits.items():
         for group, metrics in groups.items():

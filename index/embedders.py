@@ -7,14 +7,10 @@ vectors from two different models never end up in one collection.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from functools import lru_cache
 
-import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
-
-from index.embedding_cache import Passage
 
 
 @lru_cache(maxsize=1)
@@ -65,36 +61,6 @@ class E5Embedding(BaseEmbedding):
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         with self._lock:
             return _e5_model().passage(texts).tolist()
-
-    def embed_passages(self, passages: Sequence[Passage]) -> list[np.ndarray]:
-        """For each (text, spans), the text's vector then its spans', pooled from one forward pass."""
-        with self._lock:
-            vectors, spans = _e5_model().passage_spans([text for text, _ in passages], [s for _, s in passages])
-        return [np.vstack([vector[None], rows]) for vector, rows in zip(vectors, spans)]
-
-
-def embed_passages(embed_model: BaseEmbedding, passages: Sequence[Passage]) -> list[np.ndarray]:
-    """For each (text, spans): the text's vector, then one vector per span, as rows of one matrix.
-
-    The bundled e5 pools span vectors from the text's own forward pass.  Another
-    model gives no token states, so each span is embedded on its own, in context.
-    """
-    if isinstance(embed_model, E5Embedding):
-        return embed_model.embed_passages(passages)
-    texts = [[text, *in_context([text[a:b] for a, b in spans])] for text, spans in passages]
-    vectors = np.asarray(embed_model.get_text_embedding_batch([t for group in texts for t in group]), np.float32)
-    bounds = np.cumsum([0, *map(len, texts)])
-    return [vectors[a:b] for a, b in zip(bounds, bounds[1:])]
-
-
-def in_context(sentences: list[str]) -> list[str]:
-    """Each sentence preceded by the one before it, the text its vector is built from.
-
-    "Il s’agit de l’ancienne directrice de la technologie" only means something
-    next to "OpenAI a choisi Mira Murati": with its predecessor, a sentence's
-    vector keeps the referents of its pronouns.
-    """
-    return [f"{previous} {sentence}" if previous else sentence for previous, sentence in zip(["", *sentences], sentences)]
 
 
 def openai_embedding(model: str, api_key: str | None, api_base: str | None, dimension: int) -> BaseEmbedding:

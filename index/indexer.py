@@ -9,7 +9,6 @@ files lose their chunks.  Bad files are reported, never fatal.
 from __future__ import annotations
 
 import fcntl
-import itertools
 import logging
 import time
 from bisect import bisect_left, bisect_right
@@ -23,8 +22,7 @@ from llama_index.core import Document
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
-from index.embedders import embed_passages
-from index.embedding_cache import EmbeddingCache, Passage
+from index.embedding_cache import EmbeddingCache
 from index.keyword import KeywordIndex
 from index.loaders import (
     SECTION_SEPARATOR,
@@ -52,7 +50,7 @@ from index.store import (
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 16
-SPLITTER_VERSION = "s4"  # bump when chunks or sentence vectors are built differently (s3: structure-aware loaders; s4: sentence vectors pooled from their chunk's pass)
+SPLITTER_VERSION = "s5"  # bump when chunks or sentence vectors are built differently (s5: structure-aware loaders)
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
 
@@ -238,28 +236,25 @@ class Indexer:
 
     def _write(self, plan: _Planned, report: IndexReport) -> None:
         document = plan.document
-        texts = [searchable_text(n.text, n.metadata) for n in plan.nodes]
-        pieces = [sentence_pieces(n, plan.sentences, len(t) - len(n.text)) for n, t in zip(plan.nodes, texts)]
-        passages = self._embed(list(zip(texts, pieces)), report)
-        chunk_vectors = np.stack([rows[0] for rows in passages])
-        vectors = sentence_vectors(plan.nodes, pieces, passages, len(plan.sentences))
-        sentences = sentence_records(document, plan.nodes, plan.sentences, vectors)
+        sentence_texts = [document.text[s:e] for s, e in plan.sentences]
+        vectors = self._embed([searchable_text(n.text, n.metadata) for n in plan.nodes] + in_context(sentence_texts), report)
+        chunk_vectors = vectors[: len(plan.nodes)]
+        sentences = sentence_records(document, plan.nodes, plan.sentences, vectors[len(plan.nodes) :])
         self.store.write_version(plan.nodes, chunk_vectors, sentences)
         self.store.delete_document(document.doc_id, keep_version=document.content_hash)
         (report.added if plan.is_new else report.updated).append(document.doc_id)
         report.new_chunks += len(plan.nodes)
         report.chunks_by_doc[document.doc_id] = len(plan.nodes)
 
-    def _embed(self, passages: list[Passage], report: IndexReport) -> list[np.ndarray]:
-        """Each chunk's vector and its sentences', through the cache, a batch at a time."""
-        matrices: list[np.ndarray] = []
-        for start in range(0, len(passages), EMBED_BATCH):
-            batch = passages[start : start + EMBED_BATCH]
-            found, embedded = self.cache.embed_passages(batch, lambda missing: embed_passages(self.embed_model, missing))
+    def _embed(self, texts: list[str], report: IndexReport) -> np.ndarray:
+        parts = []
+        for start in range(0, len(texts), EMBED_BATCH):
+            batch = texts[start : start + EMBED_BATCH]
+            vectors, embedded = self.cache.embed(batch, self.embed_model.get_text_embedding_batch)
             report.embedded += embedded
-            report.from_cache += len(batch) - embedded
-            matrices += found
-        return matrices
+            report.from_cache += len(set(batch)) - embedded
+            parts.append(vectors)
+        return np.concatenate(parts) if parts else np.zeros((0, self.store.dimension), np.float32)
 
     def _commit_changes(self) -> None:
         generation = self.store.bump_generation()
@@ -344,30 +339,14 @@ def sentence_records(document: SourceDocument, nodes: list[TextNode], spans: lis
     ]
 
 
-def sentence_pieces(node: TextNode, spans: list[tuple[int, int]], shift: int) -> list[tuple[int, int]]:
-    """The parts of the sentences that overlap a chunk, as offsets into its embedded text.
+def in_context(sentences: list[str]) -> list[str]:
+    """Each sentence preceded by the one before it, the text its vector is built from.
 
-    `shift` is where the chunk's own text starts in the text it is embedded as.
+    "Il s’agit de l’ancienne directrice de la technologie" only means something
+    next to "OpenAI a choisi Mira Murati": with its predecessor, a sentence's
+    vector keeps the referents of its pronouns.
     """
-    start, end = node.metadata["start"], node.metadata["end"]
-    first, last = node.metadata["sentence_first"], node.metadata["sentence_last"]
-    return [(max(s, start) - start + shift, min(e, end) - start + shift) for s, e in spans[first : last + 1]]
-
-
-def sentence_vectors(nodes: list[TextNode], pieces: list[list[tuple[int, int]]], passages: list[np.ndarray],
-                     count: int) -> np.ndarray:
-    """Each sentence's vector, pooled in the chunk that holds most of it (the first, on a tie).
-
-    Most sentences lie whole in one chunk; one cut by a chunk's end lies whole in the
-    next, whose overlap repeats it.  A sentence no chunk holds keeps chunk 0's vector.
-    """
-    vectors = np.repeat(passages[0][:1], count, axis=0) if passages else np.zeros((count, 0), np.float32)
-    held = np.zeros(count, int)
-    for node, node_pieces, rows in zip(nodes, pieces, passages):
-        for j, (a, b), vector in zip(itertools.count(node.metadata["sentence_first"]), node_pieces, rows[1:]):
-            if b - a > held[j]:
-                held[j], vectors[j] = b - a, vector
-    return vectors
+    return [f"{previous} {sentence}" if previous else sentence for previous, sentence in zip(["", *sentences], sentences)]
 
 
 def _is_under(path: str, root: Path) -> bool:

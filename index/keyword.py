@@ -6,11 +6,11 @@ Texts are stemmed in their own language (Snowball, French or English); a query
 is stemmed both ways, since it may target documents in either language.
 
 Stemming cannot turn "Sunday memo to staff" into "note envoyée aux employés
-dimanche", so the postings keep a lexicon beside them: the words of the indexed
-texts, one form per index term, each embedded on its own.  A question word that the
-postings do not hold is looked up there and stands for its nearest words of the
-other language ("staff" -> "employés", "egg" -> nothing), when they are close
-enough to be translations.  The multilingual embedder is the dictionary; nothing is downloaded.
+dimanche", so the postings keep a lexicon beside them: every word of the indexed
+texts, embedded on its own.  A question word that the postings do not hold is
+looked up there and stands for its nearest words of the other language
+("staff" -> "employés", "egg" -> nothing), when they are close enough to be
+translations.  The multilingual embedder is the dictionary; nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import logging
 import re
 import shutil
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -93,7 +92,7 @@ def _lexicon_words(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """The words of the indexed texts (one per index term and language) with their language, term and vector."""
+    """Every word of the indexed texts with its language, index term and vector."""
 
     words: list[str]
     languages: np.ndarray  # one language code per word
@@ -101,25 +100,16 @@ class Lexicon:
     vectors: np.ndarray  # (words, dimension), L2-normalised
 
     @classmethod
-    def build(cls, counts: Counter[tuple[str, str]], embed: WordEmbedder) -> Lexicon | None:
-        """From {(word, language): occurrences}, one word per index term and language.
-
-        A translation stands for index terms, and the inflections of a word share one
-        ("employé", "employés", "employée" -> "employ"), so the term's most frequent
-        form is the only one embedded: about 40% fewer words on real manuals.
-        """
-        if not counts:
+    def build(cls, vocabulary: dict[tuple[str, str], str], embed: WordEmbedder) -> Lexicon | None:
+        """From {(word, language): term}, embedding each distinct word once."""
+        if not vocabulary:
             return None
-        forms: dict[tuple[str, str], tuple[int, str]] = {}
-        for (word, language), n in counts.items():
-            key = (keyword_tokens(word, language)[0], language)
-            forms[key] = max(forms.get(key, (0, "")), (n, word))
-        keys = sorted(forms)
-        words = [forms[key][1] for key in keys]
-        distinct = sorted(set(words))
+        keys = sorted(vocabulary)
+        distinct = sorted({word for word, _ in keys})
         vectors = np.asarray(embed(distinct), dtype=np.float32)
         row = {word: i for i, word in enumerate(distinct)}
-        return cls(words, np.array([lang for _, lang in keys]), [term for term, _ in keys], vectors[[row[w] for w in words]])
+        return cls([w for w, _ in keys], np.array([lang for _, lang in keys]), [vocabulary[k] for k in keys],
+                   vectors[[row[w] for w, _ in keys]])
 
     def translations(self, vectors: np.ndarray, language: str) -> list[set[str]]:
         """For each word vector, the index terms of its nearest words in other languages."""
@@ -161,12 +151,6 @@ class KeywordIndex:
     @property
     def chunk_ids(self) -> list[str]:
         return list(self._ids)
-
-    @property
-    def lexicon_size(self) -> int:
-        """Words in the cross-language lexicon, each embedded once."""
-        with self._lock:
-            return len(self._lexicon.words) if self._lexicon else 0
 
     def knows(self, terms: set[str]) -> bool:
         """Whether any of these index terms occurs in the indexed texts (an empty set: yes)."""
@@ -225,19 +209,22 @@ class KeywordIndex:
     def _rebuild(self, chunks: Iterable[tuple[list[str], list[str], list[dict]]], generation: int) -> None:
         ids: list[str] = []
         corpus: list[list[str]] = []
-        counts: Counter[tuple[str, str]] = Counter()
+        vocabulary: dict[tuple[str, str], str] = {}
         for page_ids, texts, metadatas in chunks:
             ids.extend(page_ids)
             for text, meta in zip(texts, metadatas):
                 language = meta.get("language", "fr")
                 corpus.append(keyword_tokens(searchable_text(text, meta), language))
                 if self.embed_words is not None:
-                    counts.update((word, language) for word in _lexicon_words(text))
+                    for word in _lexicon_words(text):
+                        vocabulary.setdefault((word, language), "")
         bm25 = None
         if ids:
             bm25 = bm25s.BM25()
             bm25.index(corpus, show_progress=False)
-        lexicon = Lexicon.build(counts, self.embed_words) if self.embed_words is not None else None
+        for (word, language) in vocabulary:
+            vocabulary[(word, language)] = keyword_tokens(word, language)[0]
+        lexicon = Lexicon.build(vocabulary, self.embed_words) if self.embed_words is not None else None
         self._save(bm25, lexicon, ids, generation)
         with self._lock:
             self._bm25, self._lexicon, self._ids, self.generation = bm25, lexicon, ids, generation

@@ -117,7 +117,7 @@ def _eval(args, settings: Settings) -> int:
     from tqdm import tqdm
 
     from eval import gate
-    from eval.corpora import prepare_eval
+    from eval.corpora import CORPORA, prepare_eval
     from eval.dataset import load_set
     from eval.harness import InProcess, OverHttp, run
     from eval.metrics import summarise
@@ -147,7 +147,8 @@ def _eval(args, settings: Settings) -> int:
     print(format_table(summary))
     paths = write_reports(results, summary, args.out, meta)
     print("\nReports: " + ", ".join(str(p) for p in paths.values()))
-    failures = gate.check(summary, generator) if args.gate else []
+    set_name = str(args.eval_set) if str(args.eval_set) in CORPORA else Path(eval_set).stem
+    failures = gate.check(summary, generator, set_name) if args.gate else []
     for failure in failures:
         print(f"below threshold: {failure}", file=sys.stderr)
     return 1 if failures else 0

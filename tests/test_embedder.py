@@ -42,37 +42,3 @@ def test_a_text_gets_the_same_vector_alone_or_in_a_batch(engines):
     _, ours = engines
     batch = ours.passage(PASSAGES)
     assert np.allclose(batch[1], ours.passage([PASSAGES[1]])[0], atol=1e-5)
-
-
-# A chunk and its sentences: the second only makes sense after the first.
-CHUNK_SENTENCES = [
-    "OpenAI a choisi Mira Murati pour assurer l’intérim.",
-    "Il s’agit de l’ancienne directrice de la technologie.",
-    "Le conseil d’administration a ensuite nommé Emmett Shear, cofondateur de Twitch.",
-]
-CHUNK = " ".join(CHUNK_SENTENCES)
-SPANS = [(CHUNK.index(s), CHUNK.index(s) + len(s)) for s in CHUNK_SENTENCES]
-
-
-def test_sentence_vectors_come_from_the_passage_pass_which_keeps_its_vector(engines):
-    _, ours = engines
-    vectors, spans = ours.passage_spans([CHUNK, PASSAGES[3]], [SPANS, [(0, 20), (2000, 2100)]])
-    assert cosines(vectors, ours.passage([CHUNK, PASSAGES[3]])).min() > 0.9999
-    assert [s.shape for s in spans] == [(3, 384), (2, 384)]  # the long passage's spans lie in two windows
-    assert np.allclose(np.linalg.norm(np.vstack(spans), axis=1), 1.0, atol=1e-5)
-
-
-def test_a_sentence_vector_reads_the_sentence_before_it(engines):
-    _, ours = engines
-    _, (vectors,) = ours.passage_spans([CHUNK], [SPANS])
-    in_context = ours.passage([f"{a} {b}" for a, b in zip(CHUNK_SENTENCES, CHUNK_SENTENCES[1:])])
-    alone = ours.passage(CHUNK_SENTENCES[1:])
-    assert (cosines(vectors[1:], in_context) > cosines(vectors[1:], alone)).all()
-    assert cosines(vectors[1:], in_context).min() > 0.95
-    assert (vectors @ vectors.T)[0, 2] < 0.9  # sentences about different things stay apart
-
-
-def test_a_span_holding_no_token_gets_its_passage_vector(engines):
-    _, ours = engines
-    (vector,), (spans,) = ours.passage_spans([CHUNK], [[(5, 5)]])
-    assert np.allclose(spans[0], vector, atol=1e-6)

@@ -2,11 +2,7 @@
 stands for its translations among the indexed words, found with the bundled
 multilingual embedder (no dictionary to download)."""
 
-from collections import Counter
-
-import numpy as np
-
-from index.keyword import KeywordIndex, Lexicon, keyword_tokens
+from index.keyword import KeywordIndex, keyword_tokens
 from qa.components import build_index
 
 
@@ -70,20 +66,3 @@ def test_postings_saved_without_a_lexicon_are_rebuilt_with_one(make_settings, tm
     plain.rebuild(parts.store.iter_chunks(), parts.store.generation())
 
     assert not KeywordIndex(settings.keyword_dir, embed_words=parts.keyword.embed_words).load()
-
-
-def test_the_lexicon_embeds_one_form_per_index_term_its_most_frequent():
-    counts = Counter({("employés", "fr"): 3, ("employé", "fr"): 1, ("employée", "fr"): 1, ("lettre", "fr"): 1,
-                      ("letter", "en"): 2, ("letters", "en"): 1})
-    embedded = []
-
-    def embed(words):
-        embedded.extend(words)
-        return np.eye(len(words), 4, dtype=np.float32)
-
-    lexicon = Lexicon.build(counts, embed)
-
-    assert sorted(embedded) == ["employés", "letter", "lettre"]
-    assert sorted(zip(lexicon.words, lexicon.terms)) == [
-        ("employés", keyword_tokens("employés", "fr")[0]), ("letter", keyword_tokens("letter", "en")[0]),
-        ("lettre", keyword_tokens("lettre", "fr")[0])]
