@@ -428,7 +428,7 @@ async def _sse(first, events: Iterator) -> AsyncIterator[str]:
         async for event in iterate_in_threadpool(_chain(first, events)):
             if isinstance(event, Delta):
                 yield _event("delta", {"text": event.text})
-            else:
+            elif isinstance(event, Answer):  # stages are for the chat; this stream's events are its contract
                 yield _event("citations", {"citations": [c.model_dump() for c in event.citations]})
                 yield _event("done", event.model_dump())
     except Exception as exc:
@@ -447,7 +447,7 @@ async def _openai_chunks(first, events: Iterator, completion_id: str, created: i
         async for event in iterate_in_threadpool(_chain(first, events)):
             if isinstance(event, Delta):
                 yield chunk({"content": event.text})
-            else:
+            elif isinstance(event, Answer):
                 yield chunk({}, "stop", citations=[c.model_dump() for c in event.citations], abstained=event.abstained)
     except Exception as exc:
         log.exception("streaming failed")

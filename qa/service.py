@@ -70,6 +70,14 @@ class Delta:
     text: str
 
 
+@dataclass
+class Stage:
+    """What the service is doing before text arrives ("searching", "reading", "writing"), so a
+    reader waiting on a slow model sees progress rather than a blank."""
+
+    name: str
+
+
 class QAService:
     def __init__(
         self,
@@ -113,8 +121,8 @@ class QAService:
         raise RuntimeError("the answer stream ended without an answer")
 
     def ask_stream(self, question: str, top_k: int | None = None, generator: str | None = None,
-                   history: Sequence[dict] | None = None, strict: bool | None = None) -> Iterator[Delta | Answer]:
-        """Yield text deltas as the generator writes, then the complete, verified Answer."""
+                   history: Sequence[dict] | None = None, strict: bool | None = None) -> Iterator[Stage | Delta | Answer]:
+        """Yield stages and text deltas as the answer is made, then the complete, verified Answer."""
         started = time.perf_counter()
         question = self._valid_question(question)
         top_k = self._valid_top_k(top_k)
@@ -124,9 +132,11 @@ class QAService:
         language = detect_language(question)
         timings: dict[str, float] = {}
 
+        yield Stage("searching")
         standalone = self._standalone(question, history, chosen)
         scored = self._scored_sentences(standalone or question, top_k)
         timings["retrieval"] = _ms(started)
+        yield Stage("reading")
         answer = Answer(question=question, answer="", language=language, abstained=False,
                         generator=chosen.name, standalone_question=standalone)
 
@@ -148,6 +158,7 @@ class QAService:
         if chosen.name == "extractive" and not answer.abstained:
             answer.generator = "extractive"
             passages = _number_passages(select_evidence(scored, EVIDENCE_SENTENCES["extractive"]))
+            yield Stage("writing")
             text = yield from _relay(chosen.stream(question, language, passages))
             text, answer.sentences = _checked(verify(text, _quoted(passages), self.judge, question), strict)
             answer.abstained = not text
@@ -166,6 +177,7 @@ class QAService:
     def _generate(self, generator: AnswerGenerator, answer: Answer, scored: list[Evidence], strict: bool):
         """LLM text over the evidence, verified sentence by sentence ("" when it found no answer)."""
         passages = _number_passages(select_evidence(scored, EVIDENCE_SENTENCES["llm"]))
+        yield Stage("writing")
         text = yield from _relay(generator.stream(answer.question, answer.language, passages))
         if not text.strip():
             return "", passages, []

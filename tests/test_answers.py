@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from qa.service import InvalidRequest
+from qa.answer import Answer
+from qa.service import Delta, InvalidRequest, Stage
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -53,6 +54,15 @@ def test_questions_the_documents_do_not_answer_get_an_abstention(demo_service, q
     answer = demo_service.ask(question)
     assert answer.abstained and answer.citations == []
     assert answer.language == language and answer.answer.startswith(message)
+
+
+def test_the_stream_says_what_it_is_doing_before_the_text_comes(demo_service):
+    events = list(demo_service.ask_stream("Combien d’employés ont signé la lettre ?"))
+    stages = [e.name for e in events if isinstance(e, Stage)]
+    assert stages == ["searching", "reading", "writing"]
+    first_text = next(i for i, e in enumerate(events) if isinstance(e, Delta))
+    assert all(isinstance(e, Stage) for e in events[:first_text]) and isinstance(events[-1], Answer)
+    assert "".join(e.text for e in events if isinstance(e, Delta)) == events[-1].answer
 
 
 def test_timings_are_reported(demo_service):
