@@ -9,7 +9,7 @@ evaluation reads answers with the same functions.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -94,6 +94,30 @@ def verify(
     return (" ".join(v.text for v in verdicts) if repaired else text), verdicts
 
 
+def verify_as_written(
+    pieces: Iterable[str],
+    passages: Mapping[int, Sequence[str]],
+    judge: SupportScorer,
+    question: str = "",
+) -> Iterator[AnswerSentence]:
+    """The verdict on each sentence of a text being written, as soon as the sentence is complete.
+
+    A sentence is complete once the next one has begun with a word: markers written
+    after its full stop ("… Twitch. [1]") still belong to it until then.  The last
+    sentence is judged when the writing ends.
+    """
+    written, judged = "", 0
+    for piece in pieces:
+        written += piece
+        sentences = cited_sentences(written)
+        complete = max((i for i, s in enumerate(sentences) if _WORDS.search(s.claim)), default=0)
+        for sentence in sentences[judged:complete]:
+            yield from verify(sentence.text, passages, judge, question)[1]
+        judged = max(judged, complete)
+    for sentence in cited_sentences(written)[judged:]:
+        yield from verify(sentence.text, passages, judge, question)[1]
+
+
 def citations_for(text: str, passages: Sequence[Passage]) -> list[Citation]:
     """The passages the text actually cites, in marker order, with where they are in their document."""
     cited = set(markers_in(text))
@@ -118,9 +142,3 @@ def _citation(passage: Passage) -> Citation:
         page=page,
         page_end=meta.get("page_end") if page is not None and meta.get("page_end") != page else None,
     )
-
-
-def only_supported(text: str, verdicts: list[AnswerSentence]) -> tuple[str, list[AnswerSentence]]:
-    """The answer without the sentences the verifier could not support (strict mode)."""
-    kept = [v for v in verdicts if v.supported]
-    return (text if len(kept) == len(verdicts) else " ".join(v.text for v in kept)), kept

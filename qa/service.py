@@ -5,6 +5,13 @@ sentences -> abstain when the evidence is too weak -> generate with [n] markers
 -> verify each sentence against what it cites -> attach only the cited passages.
 When the LLM fails (down, slow, rate-limited) or writes nothing the verifier can
 support, the answer is quoted from the documents instead, and `notice` says so.
+
+Streaming is verified: a sentence is sent once it is complete and checked, so the
+text a client receives is exactly the final answer, and a fallback never follows
+rejected text.  A model's sentence the verifier cannot support is never sent, in any
+mode.  Strict mode holds quotes to the same rule; otherwise a quote the verifier
+does not confirm is still shown, flagged `supported: false`: it is the document's
+own words, where a model's sentence would be a claim.
 """
 
 from __future__ import annotations
@@ -22,8 +29,8 @@ from index.loaders.structure import SECTION_SEPARATOR
 from index.language import detect_language
 from index.store import DocumentRecord
 from qa.abstention import AbstentionModel, Features, evidence_features
-from qa.answer import Answer, SearchHit
-from qa.citations import citations_for, only_supported, verify
+from qa.answer import Answer, AnswerSentence, SearchHit
+from qa.citations import citations_for, verify_as_written
 from qa.components import Generators, IndexParts, build_generators, build_index
 from qa.evidence import Evidence, score_sentences, select_evidence
 from qa.followup import carry_over, previous_question
@@ -147,11 +154,10 @@ class QAService:
             answer.abstained = True
         elif chosen.name == "llm":
             try:
-                text, passages, answer.sentences = yield from self._generate(chosen, answer, scored, strict)
-            except GeneratorUnavailable as exc:
+                text, passages, answer.sentences = yield from self._generate(chosen, answer, scored)
+            except GeneratorUnavailable as exc:  # nothing was sent yet: the quotes are the whole answer
                 answer.notice = (phrase(language, "llm_unverified") if isinstance(exc, UnverifiedAnswer)
                                  else phrase(language, "llm_fallback", reason=str(exc)))
-                yield Delta("\n\n")
                 chosen = self.generators.available["extractive"]
             else:
                 answer.abstained = not text
@@ -159,8 +165,8 @@ class QAService:
             answer.generator = "extractive"
             passages = _number_passages(select_evidence(scored, EVIDENCE_SENTENCES["extractive"]))
             yield Stage("writing")
-            text = yield from _relay(chosen.stream(question, language, passages))
-            text, answer.sentences = _checked(verify(text, _quoted(passages), self.judge, question), strict)
+            text, answer.sentences, _ = yield from self._verified(chosen.stream(question, language, passages),
+                                                                   _quoted(passages), question, keep_unsupported=not strict)
             answer.abstained = not text
         timings["generation"] = _ms(generation_started)
 
@@ -174,18 +180,34 @@ class QAService:
         answer.timings_ms = timings
         yield answer
 
-    def _generate(self, generator: AnswerGenerator, answer: Answer, scored: list[Evidence], strict: bool):
-        """LLM text over the evidence, verified sentence by sentence ("" when it found no answer)."""
+    def _generate(self, generator: AnswerGenerator, answer: Answer, scored: list[Evidence]):
+        """LLM text over the evidence, sent sentence by sentence as each is verified ("" when it found no answer)."""
         passages = _number_passages(select_evidence(scored, EVIDENCE_SENTENCES["llm"]))
         yield Stage("writing")
-        text = yield from _relay(generator.stream(answer.question, answer.language, passages))
-        if not text.strip():
-            return "", passages, []
-        text, sentences = verify(text, evidence_shown(passages), self.judge, answer.question)
-        if sentences and not any(s.supported for s in sentences):
+        pieces = generator.stream(answer.question, answer.language, passages)
+        text, sentences, rejected = yield from self._verified(pieces, evidence_shown(passages), answer.question)
+        if rejected and not text:
             raise UnverifiedAnswer("no sentence of the model's answer is supported by the passages it cites")
-        text, sentences = _checked((text, sentences), strict)
         return text, passages, sentences
+
+    def _verified(self, pieces: Iterator[str], shown: dict[int, list[str]], question: str, keep_unsupported: bool = False):
+        """Send each sentence once it is complete and verified; return (text sent, its sentences, any rejected).
+
+        A generator that fails after some sentences were sent leaves those as the answer:
+        they are verified, and the quotes cannot follow them (their passages are numbered apart).
+        """
+        sent: list[AnswerSentence] = []
+        rejected = False
+        try:
+            for verdict in verify_as_written(pieces, shown, self.judge, question):
+                if verdict.supported or keep_unsupported:
+                    yield Delta((" " if sent else "") + verdict.text)
+                    sent.append(verdict)
+                rejected |= not verdict.supported
+        except GeneratorUnavailable:
+            if not sent:
+                raise
+        return " ".join(v.text for v in sent), sent, rejected
 
     def _standalone(self, question: str, history: list[dict], chosen: AnswerGenerator) -> str | None:
         """The follow-up rewritten with its context, or None when there is no context."""
@@ -365,19 +387,6 @@ def _not_what_it_claims(suffix: str) -> str:
     kind = {".pdf": "a PDF", ".html": "an HTML page", ".htm": "an HTML page", ".docx": "a Word document",
             ".odt": "an OpenDocument text", ".epub": "an EPUB book"}.get(suffix, "text")
     return f"the file is named {suffix} but its content is not {kind}"
-
-
-def _checked(verified: tuple[str, list], strict: bool) -> tuple[str, list]:
-    return only_supported(*verified) if strict else verified
-
-
-def _relay(pieces: Iterator[str]) -> Iterator[Delta]:
-    """Forward generated text as deltas; return it whole."""
-    parts = []
-    for piece in pieces:
-        parts.append(piece)
-        yield Delta(piece)
-    return "".join(parts)
 
 
 def _number_passages(evidence: list[Evidence]) -> list[Passage]:

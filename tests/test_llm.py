@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +22,7 @@ from qa import local_llm
 from qa.api import create_app
 from qa.loopback import serving
 from qa.answer import Answer
-from qa.service import Delta, QAService
+from qa.service import Delta, QAService, Stage
 
 pytestmark = [
     pytest.mark.slow,
@@ -66,17 +67,14 @@ def test_an_english_question_gets_an_english_answer(llm_service):
     assert answer_language(answer.answer) == "en"
 
 
-def test_the_local_model_streams_over_sse(llm_service):
+def test_the_local_model_streams_verified_sentences_over_sse(llm_service):
     with serving(create_app(llm_service)) as url:
-        started, arrivals, deltas = time.perf_counter(), {}, 0
         with httpx.stream("POST", f"{url}/v1/ask/stream", json={"question": "Qui est Emmett Shear ?"}, timeout=120) as response:
-            for line in response.iter_lines():
-                if line.startswith("event: "):
-                    name = line[7:]
-                    arrivals.setdefault(name, time.perf_counter() - started)
-                    deltas += name == "delta"
-    assert deltas > 3  # tokens, not one block
-    assert arrivals["delta"] < arrivals["done"] - 0.3  # the first words arrive before the answer is complete
+            events = list(sse_events(response))
+    done = events[-1][1]
+    assert events[-1][0] == "done" and done["generator"] == "llm"
+    assert "".join(data["text"] for name, data in events if name == "delta") == done["answer"]
+    assert done["sentences"] and all(s["supported"] for s in done["sentences"])
 
 
 def test_the_openai_client_streams_from_the_service_backed_by_the_local_model(llm_service):
@@ -139,10 +137,12 @@ def test_a_model_server_killed_mid_answer_means_an_extractive_answer_then_a_rest
     assert server.wait_ready(timeout=300)
     restarts = server.restarts
     events = llm_service.ask_stream("Combien d’employés ont signé la lettre ?", generator="llm")
-    written = next(e.text for e in events if isinstance(e, Delta) and e.text.strip())  # the model is writing
+    next(e for e in events if isinstance(e, Stage) and e.name == "writing")  # the model is about to write
     server._process.kill()
-    answer = [e for e in events if isinstance(e, Answer)][-1]
-    assert written and answer.generator == "extractive" and answer.notice and answer.citations
+    rest = list(events)
+    answer = rest[-1]
+    assert answer.generator == "extractive" and answer.notice and answer.citations
+    assert "".join(e.text for e in rest if isinstance(e, Delta)) == answer.answer  # the quotes alone
     assert server.wait_ready(timeout=300) and server.restarts == restarts + 1
 
 
@@ -189,19 +189,36 @@ def test_an_openai_compatible_server_that_fails_means_an_extractive_answer(make_
         server.shutdown()
 
 
-class _ScriptedModelServer(_WireProtocolServer):
-    """An OpenAI-compatible server whose model always writes `reply` (streamed as SSE).
+class _ScriptedModelServer(BaseHTTPRequestHandler):
+    """An OpenAI-compatible server whose model always writes `reply`, streamed word by word as SSE,
+    waiting `pause` seconds before the word at `pause_at` (a model that is slow to go on).
 
     A real small model cannot be made to invent a claim on demand; this one can.
     """
 
     reply = ""
+    pause_at, pause = -1, 0.0
 
-    def answer(self):
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.end_headers()  # no length: the body ends when the connection closes, as it is written
+        for i, word in enumerate(re.findall(r"\S+\s*", self.reply)):
+            if i == self.pause_at:
+                time.sleep(self.pause)
+            self._send({"role": "assistant", "content": word})
+        self._send({}, "stop")
+        self.wfile.write(b"data: [DONE]\n\n")
+
+    def _send(self, delta: dict, finish: str | None = None):
         chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "scripted",
-                 "choices": [{"index": 0, "delta": {"role": "assistant", "content": self.reply}, "finish_reason": None}]}
-        done = {**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-        return 200, "text/event-stream", f"data: {json.dumps(chunk)}\n\ndata: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode()
+                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        self.wfile.flush()
+
+    def log_message(self, *args):
+        pass
 
 
 @pytest.fixture
@@ -209,8 +226,9 @@ def scripted_model(make_settings, demo_service):
     """A service over the demo index whose model writes the text given to it."""
     servers = []
 
-    def start(reply: str) -> QAService:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_ScriptedModelServer,), {"reply": reply}))
+    def start(reply: str, pause_at: int = -1, pause: float = 0.0) -> QAService:
+        handler = type("Handler", (_ScriptedModelServer,), {"reply": reply, "pause_at": pause_at, "pause": pause})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return QAService.from_settings(make_settings(data_dir=demo_service.settings.data_dir, generator="llm",
@@ -222,24 +240,68 @@ def scripted_model(make_settings, demo_service):
         server.shutdown()
 
 
-def test_an_answer_the_passages_do_not_support_is_replaced_by_quotes(scripted_model):
-    service = scripted_model("OpenAI a licencié 9 999 employés le 3 mars 2021 [1].")
-    answer = service.ask("Combien d’employés ont signé la lettre ?")
-    assert answer.generator == "extractive" and "505" in answer.answer and "9 999" not in answer.answer
+QUESTION = "Combien d’employés ont signé la lettre ?"
+SUPPORTED_THEN_NOT = "505 employés d’OpenAI ont signé la lettre [1]. Ils exigent aussi 9 999 piscines [1]."
+ONLY_UNSUPPORTED = "OpenAI a licencié 9 999 employés le 3 mars 2021 [1]."
+
+
+def streamed(events: list) -> tuple[str, Answer]:
+    """The text the deltas carried, and the final answer."""
+    return "".join(e.text for e in events if isinstance(e, Delta)), events[-1]
+
+
+def test_an_answer_the_passages_do_not_support_is_replaced_by_quotes_and_only_they_are_sent(scripted_model):
+    service = scripted_model(ONLY_UNSUPPORTED)
+    text, answer = streamed(list(service.ask_stream(QUESTION)))
+    assert answer.generator == "extractive" and "505" in answer.answer and "9 999" not in text
+    assert text == answer.answer and text.startswith("D’après les documents")  # no rejected text, no gap before
     assert answer.notice == "Les passages cités ne confirment pas la réponse du modèle de langage : voici ce que disent les documents."
 
 
-def test_unsupported_sentences_are_flagged_and_dropped_in_strict_mode(scripted_model):
-    service = scripted_model("505 employés d’OpenAI ont signé la lettre [1]. Ils exigent aussi 9 999 piscines [1].")
-    question = "Combien d’employés ont signé la lettre ?"
+@pytest.mark.parametrize("strict", [False, True])
+def test_an_unsupported_sentence_is_never_sent_in_either_mode(scripted_model, strict):
+    service = scripted_model(SUPPORTED_THEN_NOT)
+    text, answer = streamed(list(service.ask_stream(QUESTION, strict=strict)))
+    assert answer.generator == "llm" and text == answer.answer and "505" in text
+    assert "piscines" not in answer.model_dump_json()
+    assert [s.supported for s in answer.sentences] == [True]
 
-    flagged = service.ask(question)
-    assert flagged.generator == "llm" and [s.supported for s in flagged.sentences] == [True, False]
-    assert "piscines" in flagged.answer
 
-    strict = service.ask(question, strict=True)
-    assert strict.generator == "llm" and "505" in strict.answer and "piscines" not in strict.answer
-    assert [s.supported for s in strict.sentences] == [True]
+def sse_events(response: httpx.Response):
+    name = None
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            yield name, json.loads(line[6:])
+
+
+@pytest.mark.parametrize(("reply", "rejected"), [(SUPPORTED_THEN_NOT, "piscines"), (ONLY_UNSUPPORTED, "9 999")])
+def test_no_http_client_receives_a_rejected_claim_and_each_receives_the_final_answer(scripted_model, reply, rejected):
+    from openai import OpenAI
+
+    with serving(create_app(scripted_model(reply))) as url:
+        with httpx.stream("POST", f"{url}/v1/ask/stream", json={"question": QUESTION}, timeout=60) as response:
+            raw = response.read().decode()
+            events = list(sse_events(response))
+        client = OpenAI(base_url=f"{url}/v1", api_key="unused")
+        chunks = list(client.chat.completions.create(model="grounded-qa-llm", stream=True,
+                                                      messages=[{"role": "user", "content": QUESTION}]))
+    done = events[-1][1]
+    assert "505" in done["answer"] and rejected not in raw
+    assert "".join(data["text"] for name, data in events if name == "delta") == done["answer"]
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == done["answer"]
+    assert not any(rejected in c.model_dump_json() for c in chunks)
+
+
+def test_the_first_verified_sentence_is_sent_while_the_model_is_still_writing(scripted_model):
+    reply = "505 employés d’OpenAI ont signé la lettre [1]. Ils exigent la démission de tous les membres actuels du conseil [1]."
+    service = scripted_model(reply, pause_at=9, pause=3.0)  # the model stalls just after starting its second sentence
+    started, arrivals = time.perf_counter(), []
+    for event in service.ask_stream(QUESTION):
+        if isinstance(event, Delta):
+            arrivals.append(time.perf_counter() - started)
+    assert len(arrivals) == 2 and arrivals[0] < arrivals[1] - 2.0
 
 
 def test_a_model_server_that_is_too_slow_means_an_extractive_answer(llm_service, make_settings):
