@@ -33,7 +33,7 @@ from qa.answer import Answer, AnswerSentence, SearchHit
 from qa.citations import citations_for, verify_as_written
 from qa.components import Generators, IndexParts, build_generators, build_index
 from qa.evidence import Evidence, score_sentences, select_evidence
-from qa.followup import carry_over, previous_question
+from qa.followup import carry_over, needs_conversation, previous_question
 from qa.generators import AnswerGenerator, GeneratorUnavailable, Passage
 from qa.llm import LLMGenerator, evidence_shown
 from qa.phrases import phrase
@@ -210,8 +210,9 @@ class QAService:
         return " ".join(v.text for v in sent), sent, rejected
 
     def _standalone(self, question: str, history: list[dict], chosen: AnswerGenerator) -> str | None:
-        """The follow-up rewritten with its context, or None when there is no context."""
-        if not previous_question(history):
+        """The follow-up rewritten with its context; None for a question that stands alone, which is
+        answered exactly as if it were asked first."""
+        if not previous_question(history) or not needs_conversation(question):
             return None
         if isinstance(chosen, LLMGenerator):
             try:

@@ -4,7 +4,10 @@ import re
 
 import pytest
 
+from eval.dataset import DEFAULT_SET, load_set
+from eval.harness import InProcess, answers
 from qa.answer import Answer
+from qa.followup import needs_conversation
 from qa.service import Delta, InvalidRequest, Stage
 
 MARKER = re.compile(r"\[(\d+)\]")
@@ -101,3 +104,33 @@ def test_example_questions_come_from_the_loaded_documents_or_there_are_none(demo
         assert service.example_questions() == ["Quand le club ouvre-t-il ?", "Combien coûte l’adhésion ?"]
     finally:
         service.close()
+
+
+@pytest.mark.parametrize("question", [
+    "Et qui l’a remplacée ?", "Quel âge a-t-elle ?", "Qui occupait ce poste avant elle ?", "Quelle est sa fortune ?",
+    "Pourquoi ?", "Who replaced her?", "When was it founded?", "What was his role at OpenAI?", "And in English?",
+])
+def test_a_question_that_refers_back_needs_the_conversation(question):
+    assert needs_conversation(question)
+
+
+@pytest.mark.parametrize("question", [
+    "Combien d’employés ont-ils signé la lettre ?", "Quel temps fera-t-il à Paris ce week-end ?",
+    "Est-il possible d’installer deux noyaux ?", "How quickly did Emmett Shear say he made the decision?",
+    "In his tweet about OpenAI, who did Satya Nadella say he looked forward to getting to know?",
+    "Is it true that Microsoft owns OpenAI?",
+])
+def test_a_question_with_its_own_antecedents_stands_alone(question):
+    assert not needs_conversation(question)
+
+
+def test_every_standalone_question_gets_the_same_answer_asked_first_or_inside_a_conversation(demo_service):
+    """The demo set replayed as one conversation: earlier turns must not change an answer."""
+    items = load_set(DEFAULT_SET)
+    assert [i.question for i in items if needs_conversation(i.question)] == []
+    target = InProcess(demo_service, "extractive")
+    first = [answer for answer, _ in answers(items, target)]
+    later = [answer for answer, _ in answers(items, target, conversation=True)]
+    assert all(a.standalone_question is None for a in later)
+    assert [(i.id, a.abstained, a.answer) for i, a in zip(items, later)] == [
+        (i.id, a.abstained, a.answer) for i, a in zip(items, first)]
