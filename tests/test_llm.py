@@ -325,6 +325,30 @@ def test_the_model_server_ignores_port_host_and_api_key_in_the_environment(llm_s
         server.stop()
 
 
+def test_the_first_answer_after_ready_does_not_pay_for_the_prompt_prefix(llm_service):
+    """`ready` waits until the fixed prefix is processed: on a fresh server, a prompt that starts with it
+    costs a fraction of one that does not (the same prompt, its first words changed)."""
+    from qa.llm import warm_up_messages
+
+    server = local_llm.LocalLLMServer(lambda: llm_service.generators.local_server.model_path, threads=2).start()
+    try:
+        assert server.wait_ready(timeout=300), server.not_ready()
+
+        def seconds_for(messages: list[dict]) -> float:
+            started = time.perf_counter()
+            httpx.post(f"{server.url}/chat/completions", timeout=300,
+                       json={"model": local_llm.MODEL_FILE, "messages": messages, "max_tokens": 1}).raise_for_status()
+            return time.perf_counter() - started
+
+        question = {"role": "user", "content": "<passages>\n[1] 505 employés ont signé la lettre.\n</passages>\nQuestion : Combien ?"}
+        prompt = warm_up_messages()[:-1] + [question]
+        first = seconds_for(prompt)
+        unprepared = seconds_for([{"role": "system", "content": "Attention. " + prompt[0]["content"]}, *prompt[1:]])
+        assert first < unprepared / 3, (first, unprepared)
+    finally:
+        server.stop()
+
+
 def test_a_model_that_does_not_match_its_checksum_is_refused(tmp_path):
     parts = []
     for i, chunk in enumerate((b"GGUF", b"not the real weights")):
