@@ -49,7 +49,6 @@ from index.store import (
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 16
 SPLITTER_VERSION = "s5"  # bump when chunks or sentence vectors are built differently (s5: structure-aware loaders)
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
@@ -247,9 +246,11 @@ class Indexer:
         report.chunks_by_doc[document.doc_id] = len(plan.nodes)
 
     def _embed(self, texts: list[str], report: IndexReport) -> np.ndarray:
+        """Vectors through the cache, a model batch at a time: each batch is cached as soon as it is embedded."""
         parts = []
-        for start in range(0, len(texts), EMBED_BATCH):
-            batch = texts[start : start + EMBED_BATCH]
+        size = self.embed_model.embed_batch_size
+        for start in range(0, len(texts), size):
+            batch = texts[start : start + size]
             vectors, embedded = self.cache.embed(batch, self.embed_model.get_text_embedding_batch)
             report.embedded += embedded
             report.from_cache += len(set(batch)) - embedded

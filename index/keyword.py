@@ -152,6 +152,12 @@ class KeywordIndex:
     def chunk_ids(self) -> list[str]:
         return list(self._ids)
 
+    @property
+    def lexicon_size(self) -> int:
+        """Words in the cross-language lexicon, each embedded once."""
+        with self._lock:
+            return len(self._lexicon.words) if self._lexicon else 0
+
     def knows(self, terms: set[str]) -> bool:
         """Whether any of these index terms occurs in the indexed texts (an empty set: yes)."""
         with self._lock:
