@@ -90,7 +90,8 @@ def _prefix() -> list[ChatMessage]:
 def warm_up_messages() -> list[dict]:
     """The fixed prefix and the opening of a question, as plain chat messages: processing them once
     at start-up leaves the prefix cached in llama.cpp, so the first real question does not pay for it."""
-    return [{"role": m.role.value, "content": m.content} for m in _prefix()] + [{"role": "user", "content": "<passages>"}]
+    prefix = [{"role": m.role.value, "content": m.content} for m in _prefix()]
+    return prefix + [{"role": "user", "content": "<passages>"}]
 
 
 def answer_messages(question: str, language: str, shown: dict[int, list[str]]) -> list[ChatMessage]:

@@ -128,7 +128,8 @@ class QAService:
         raise RuntimeError("the answer stream ended without an answer")
 
     def ask_stream(self, question: str, top_k: int | None = None, generator: str | None = None,
-                   history: Sequence[dict] | None = None, strict: bool | None = None) -> Iterator[Stage | Delta | Answer]:
+                   history: Sequence[dict] | None = None,
+                   strict: bool | None = None) -> Iterator[Stage | Delta | Answer]:
         """Yield stages and text deltas as the answer is made, then the complete, verified Answer."""
         started = time.perf_counter()
         question = self._valid_question(question)
@@ -165,8 +166,9 @@ class QAService:
             answer.generator = "extractive"
             passages = _number_passages(select_evidence(scored, EVIDENCE_SENTENCES["extractive"]))
             yield Stage("writing")
-            text, answer.sentences, _ = yield from self._verified(chosen.stream(question, language, passages),
-                                                                   _quoted(passages), question, keep_unsupported=not strict)
+            pieces = chosen.stream(question, language, passages)
+            text, answer.sentences, _ = yield from self._verified(pieces, _quoted(passages), question,
+                                                                   keep_unsupported=not strict)
             answer.abstained = not text
         timings["generation"] = _ms(generation_started)
 
@@ -190,7 +192,8 @@ class QAService:
             raise UnverifiedAnswer("no sentence of the model's answer is supported by the passages it cites")
         return text, passages, sentences
 
-    def _verified(self, pieces: Iterator[str], shown: dict[int, list[str]], question: str, keep_unsupported: bool = False):
+    def _verified(self, pieces: Iterator[str], shown: dict[int, list[str]], question: str,
+                  keep_unsupported: bool = False):
         """Send each sentence once it is complete and verified; return (text sent, its sentences, any rejected).
 
         A generator that fails after some sentences were sent leaves those as the answer:

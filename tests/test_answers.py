@@ -107,8 +107,9 @@ def test_example_questions_come_from_the_loaded_documents_or_there_are_none(demo
 
 
 @pytest.mark.parametrize("question", [
-    "Et qui l’a remplacée ?", "Quel âge a-t-elle ?", "Qui occupait ce poste avant elle ?", "Quelle est sa fortune ?",
-    "Pourquoi ?", "Who replaced her?", "When was it founded?", "What was his role at OpenAI?", "And in English?",
+    "Et qui l’a remplacée ?", "Quel âge a-t-elle ?", "Qui occupait ce poste avant elle ?",
+    "Quelle est sa fortune ?", "Pourquoi ?", "Who replaced her?", "When was it founded?", "What was his role at OpenAI?",
+    "And in English?",
 ])
 def test_a_question_that_refers_back_needs_the_conversation(question):
     assert needs_conversation(question)

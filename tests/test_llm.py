@@ -295,7 +295,8 @@ def test_no_http_client_receives_a_rejected_claim_and_each_receives_the_final_an
 
 
 def test_the_first_verified_sentence_is_sent_while_the_model_is_still_writing(scripted_model):
-    reply = "505 employés d’OpenAI ont signé la lettre [1]. Ils exigent la démission de tous les membres actuels du conseil [1]."
+    reply = ("505 employés d’OpenAI ont signé la lettre [1]. "
+             "Ils exigent la démission de tous les membres actuels du conseil [1].")
     service = scripted_model(reply, pause_at=9, pause=3.0)  # the model stalls just after starting its second sentence
     started, arrivals = time.perf_counter(), []
     for event in service.ask_stream(QUESTION):
@@ -340,7 +341,8 @@ def test_the_first_answer_after_ready_does_not_pay_for_the_prompt_prefix(llm_ser
                        json={"model": local_llm.MODEL_FILE, "messages": messages, "max_tokens": 1}).raise_for_status()
             return time.perf_counter() - started
 
-        question = {"role": "user", "content": "<passages>\n[1] 505 employés ont signé la lettre.\n</passages>\nQuestion : Combien ?"}
+        question = {"role": "user",
+                    "content": "<passages>\n[1] 505 employés ont signé la lettre.\n</passages>\nQuestion : Combien ?"}
         prompt = warm_up_messages()[:-1] + [question]
         first = seconds_for(prompt)
         unprepared = seconds_for([{"role": "system", "content": "Attention. " + prompt[0]["content"]}, *prompt[1:]])
