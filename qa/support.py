@@ -59,11 +59,15 @@ class SupportScorer:
         if not claim or not passages:
             return 0.0
         joined = " ".join(passages)
-        if not _numbers(claim) <= _numbers(joined) | _number_words(joined) or not _names_present(claim, f"{joined} {context}"):
+        if not _numbers(claim) <= _numbers(joined) | _number_words(joined):
+            return 0.0
+        if not _names_present(claim, f"{joined} {context}"):
             return 0.0
         if not _closed_classes_present(claim, joined) or denied_elsewhere(claim, joined):
             return 0.0
         units = [s for p in passages for s in _sentences(p)]
+        if passage_vectors is not None and len(passage_vectors) != len(units):
+            units = list(passages)  # the stored vectors are of the passages as given
         # Words must come together, in one sentence or two adjacent ones, not from all over.
         windows = [(i, i + 1) for i in range(len(units))] + [(i, i + 2) for i in range(len(units) - 1)]
         texts = [" ".join(units[a:b]) for a, b in windows]
@@ -158,10 +162,16 @@ _WEEKDAYS = {
 _CALENDAR = frozenset(_MONTHS) | frozenset(_WEEKDAYS)
 _ENGLISH_MONTHS = set("january february march april may june july august september october november december".split())
 # Auxiliaries of the passive voice, and the prepositions that bring in its agent.
-_PASSIVE_AUX = frozenset("ete etait etaient est sont fut furent sera seront soit soient been was were is are be being".split())
+_PASSIVE_AUX = frozenset(
+    "ete etait etaient est sont fut furent sera seront soit soient been was were is are be being".split()
+)
+_FRENCH_PARTICIPLES = ("é", "ée", "és", "ées", "u", "ue", "us", "ues", "is", "ise", "it", "ite")
 _AGENT_MARKERS = frozenset({"par", "by"})
 _GENITIVE = frozenset({"de", "d'", "du", "des", "of", "'s"})
-_PREPOSITIONS = frozenset("avec chez dans sur sous vers pendant depuis entre en with for at in on into from about under over during since between".split())
+_PREPOSITIONS = frozenset(
+    "avec chez dans sur sous vers pendant depuis entre en "
+    "with for at in on into from about under over during since between".split()
+)
 _RELATIVES = frozenset({"qui", "which", "who", "that"})
 _NOUN_MARKERS = frozenset(
     "le la les l' un une des du de d' au aux ce cet cette ces son sa ses leur leurs mon ma mes notre nos votre vos "
@@ -348,7 +358,9 @@ def _pieces_to_clauses(pieces: list[str]) -> list[str]:
             continue
         tokens = _tokens(piece)
         ignored = _ignored()
-        bare_name = tokens and all((t[0].isupper() and fold(t) not in ignored) or t[0].isdigit() or fold(t) in _ARTICLES for t in tokens)
+        bare_name = tokens and all(
+            (t[0].isupper() and fold(t) not in ignored) or t[0].isdigit() or fold(t) in _ARTICLES for t in tokens
+        )
         if bare_name and i + 2 < len(joined):
             clauses.append(f"{piece} {joined[i + 2]}")
             used.add(i + 2)
@@ -383,7 +395,9 @@ def _negated(text: str) -> bool:
 
 
 _RESTRICTIVE = re.compile(r"(?<![\w'’])(?:que|qu['’])", re.IGNORECASE)
-_FRENCH_NEGATION = re.compile(r"(?<![\w'’])(?:pas|plus|jamais|rien|personne|guere|guère|point)(?![\w'’])", re.IGNORECASE)
+_FRENCH_NEGATION = re.compile(
+    r"(?<![\w'’])(?:pas|plus|jamais|rien|personne|guere|guère|point)(?![\w'’])", re.IGNORECASE
+)
 
 
 def _negation_differs(claim: str, passage: str) -> bool:
@@ -423,7 +437,11 @@ def _key(word: str) -> str:
 
 def _content_keys(text: str) -> set[str]:
     ignored = _ignored()
-    return {_key(t) for t in _tokens(text) if t[0].isalpha() and t[0].islower() and len(t) > 2 and fold(t) not in ignored and not _NEGATION.fullmatch(t)}
+    return {
+        _key(t)
+        for t in _tokens(text)
+        if t[0].isalpha() and t[0].islower() and len(t) > 2 and fold(t) not in ignored and not _NEGATION.fullmatch(t)
+    }
 
 
 def _quantities(text: str) -> list[str]:
@@ -475,9 +493,19 @@ def _roles_swapped(claim: str, passage: str) -> bool:
                 claim_actors, claim_objects = _roles(claim_clause, i)
                 passage_actors, passage_objects = _roles(passage_clause, j)
                 # A name on both sides of the word in one text says nothing of its role.
-                if (claim_actors - claim_objects) & (passage_objects - passage_actors) or (claim_objects - claim_actors) & (passage_actors - passage_objects):
+                claim_acts, claim_undergoes = claim_actors - claim_objects, claim_objects - claim_actors
+                passage_acts, passage_undergoes = passage_actors - passage_objects, passage_objects - passage_actors
+                if claim_acts & passage_undergoes or claim_undergoes & passage_acts:
                     return True
     return False
+
+
+@lru_cache(maxsize=1)
+def _not_content() -> frozenset[str]:
+    return _ignored() | _PASSIVE_AUX | _BOUNDARIES
+
+
+_NOT_BEFORE_PARTICIPLE = _NOUN_MARKERS | _PREPOSITIONS | {"en", "a", "un", "une"}
 
 
 class _Clause:
@@ -485,10 +513,11 @@ class _Clause:
         self.extra_names = extra_names
         self.tokens = _tokens(text)
         self.folded = [fold(t).replace("’", "'") for t in self.tokens]
-        ignored = _ignored()
         self.names = [self._name_key(k) for k in range(len(self.tokens))]
         self.content = [
-            _stem_key(t) if (t[0].isalpha() and len(t) > 2 and f not in ignored and self.names[k] is None and f not in _PASSIVE_AUX and f not in _BOUNDARIES) else None
+            _stem_key(t)
+            if t[0].isalpha() and len(t) > 2 and self.names[k] is None and f not in _not_content()
+            else None
             for k, (t, f) in enumerate(zip(self.tokens, self.folded))
         ]
 
@@ -504,11 +533,12 @@ class _Clause:
         if previous in _NOUN_MARKERS:
             return False
         participle = self.tokens[k].lower().endswith(("é", "ée", "és", "ées", "ed"))
-        return self.names[k - 1] is not None or previous in _VERB_CUES or previous.endswith(("ment", "ly")) or participle
+        after_adverb = previous.endswith(("ment", "ly"))
+        return self.names[k - 1] is not None or previous in _VERB_CUES or after_adverb or participle
 
     def voice_unknown(self, k: int) -> bool:
         """A French participle with no auxiliary: « co-fondateur de Twitch connu pour ... »."""
-        participle = self.tokens[k].lower().endswith(("é", "ée", "és", "ées", "u", "ue", "us", "ues", "is", "ise", "it", "ite"))
+        participle = self.tokens[k].lower().endswith(_FRENCH_PARTICIPLES)
         return participle and not any(f in _VERB_CUES for f in self.folded[max(0, k - 3) : k])
 
     def passive(self, k: int) -> bool:
@@ -518,7 +548,7 @@ class _Clause:
         if k >= 1 and self.folded[k - 1] in _PASSIVE_AUX:
             return True
         between = self.folded[k - 1] if k >= 1 else ""
-        return k >= 2 and self.folded[k - 2] in _PASSIVE_AUX and between not in _NOUN_MARKERS | _PREPOSITIONS and between not in {"en", "a", "un", "une"}
+        return k >= 2 and self.folded[k - 2] in _PASSIVE_AUX and between not in _NOT_BEFORE_PARTICIPLE
 
     def _name_key(self, k: int) -> str | None:
         token = self.tokens[k]
@@ -545,7 +575,8 @@ def _shared_names(claim: str, passage: str) -> frozenset[str]:
     if detect_language(claim) == detect_language(passage):
         return frozenset(capitalised)
     # Short ones only: longer words written alike are mostly cognates ("option", "version").
-    alike = {t for t in claim_tokens if t.isalpha() and 2 < len(t) <= 4 and fold(t) not in ignored} & set(passage_tokens)
+    alike = {t for t in claim_tokens if t.isalpha() and 2 < len(t) <= 4 and fold(t) not in ignored}
+    alike &= set(passage_tokens)
     return frozenset(capitalised | {_key(t) for t in alike})
 
 
@@ -582,7 +613,8 @@ def _heads_swapped(claim: _Clause, passage: _Clause) -> bool:
     claim_status, passage_status = statuses(claim), statuses(passage)
     common = [n for n in claim_status if n in passage_status]
     return any(
-        claim_status[a] != claim_status[b] and claim_status[a] == passage_status[b] and claim_status[b] == passage_status[a]
+        claim_status[a] != claim_status[b]
+        and (claim_status[a], claim_status[b]) == (passage_status[b], passage_status[a])
         for x, a in enumerate(common)
         for b in common[x + 1 :]
     )
@@ -631,8 +663,11 @@ def _relation_unverified(claim: str, passage: str) -> bool:
     for claim_clause in claim_clauses:
         # Names that complete a noun ("OpenAI's former CTO", « président d'OpenAI ») are not parties to it.
         related = [
-            key for key, _, _, start in _name_runs(claim_clause, 0, len(claim_clause.tokens))
-            if key in in_passage and not _common_acronym(claim_clause.tokens[start]) and not _completes_a_noun(claim_clause, start)
+            key
+            for key, _, _, start in _name_runs(claim_clause, 0, len(claim_clause.tokens))
+            if key in in_passage
+            and not _common_acronym(claim_clause.tokens[start])
+            and not _completes_a_noun(claim_clause, start)
         ]
         ranks = _ranked_names(claim_clause, with_complements=True)
         if len({ranks.get(key) for key in related}) < 2:
@@ -734,7 +769,8 @@ def _name_runs(clause: _Clause, start: int, end: int) -> list[tuple[str, bool, b
             for x, f in enumerate(clause.folded[max(0, first - 6) : first], start=max(0, first - 6))
             if x > max(i for i in range(max(0, first - 6), first) if clause.folded[i] in _AGENT_MARKERS)
         )
-        genitive = (bool(previous) and previous[-1] in (_GENITIVE - {"'s"}) | _PREPOSITIONS) or (k + 1 < len(clause.folded) and clause.folded[k + 1] in {"'s", "’s"})
+        genitive = bool(previous) and previous[-1] in (_GENITIVE - {"'s"}) | _PREPOSITIONS
+        genitive |= k + 1 < len(clause.folded) and clause.folded[k + 1] in {"'s", "’s"}
         runs.append((clause.names[k], agent, genitive, first))
         k += 1
     return runs

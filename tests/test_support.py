@@ -117,6 +117,9 @@ def test_months_and_weekdays_must_match(judge):
     assert not judge.supports("Le conseil a démis Sam Altman de ses fonctions le vendredi 17 octobre.", [passage])
     assert not judge.supports("Le conseil a démis Sam Altman de ses fonctions le lundi 17 novembre.", [passage])
     assert not judge.supports("OpenAI's board removed Sam Altman on Friday, December 17.", [passage])
+    # The bakery note: a date the note never gives is not its closing day.
+    assert not judge.supports("La boulangerie est fermée le 3 mars.", ["Elle est fermée le mardi."])
+    assert not judge.supports("The bakery is closed on Mondays.", ["Elle est fermée le mardi."])
 
 
 def test_numbers_in_words_hours_and_their_order(judge):
