@@ -5,7 +5,7 @@
 One process, one run, on this machine:
 - retrieval quality and latency, ours against a plain llama-index pipeline;
 - indexing speed in words/s on real manuals, cold and on an unchanged corpus;
-- query latency: retrieval, extractive answer, local LLM (first token, total);
+- query latency: retrieval, extractive answer, local LLM (first verified sentence, total);
 - retrieval latency as the index grows to 100k chunks;
 - HTTP throughput under 16 concurrent clients, start-up time and memory.
 Figures go to the terminal, to bench.json and to latency_vs_size.png.
@@ -205,7 +205,7 @@ def latency(service, llm_service=None, questions: int = 40, llm_questions: int =
         "extractive_answer": percentiles([timed(service.ask, q, generator="extractive")[1] for q in sample]),
     }
     if llm_service is not None:
-        first_tokens, totals = [], []
+        first_sentences, totals = [], []
         llm_service.ask(sample[0], generator="llm")  # the first call processes the fixed prompt prefix
         for question in random.Random(7).sample([i.question for i in items], llm_questions):
             started, first = time.perf_counter(), None
@@ -213,8 +213,8 @@ def latency(service, llm_service=None, questions: int = 40, llm_questions: int =
                 if first is None and getattr(event, "text", "").strip():
                     first = (time.perf_counter() - started) * 1000
             totals.append((time.perf_counter() - started) * 1000)
-            first_tokens.append(first if first is not None else totals[-1])
-        result["llm_first_token"] = percentiles(first_tokens)
+            first_sentences.append(first if first is not None else totals[-1])
+        result["llm_first_verified_sentence"] = percentiles(first_sentences)
         result["llm_total"] = percentiles(totals)
     return result
 

@@ -229,7 +229,8 @@ def request_models(settings, generators: list[str]):
         generator: generator_name | None = Field(None, description="Which generator writes the answer.")
         history: list[Turn] = Field(default_factory=list, max_length=settings.max_history_turns,
                                     description="Earlier turns, oldest first, for follow-up questions.")
-        strict: bool | None = Field(None, description="Drop answer sentences the passages do not support.")
+        strict: bool | None = Field(None, description="Also drop quotes the passages do not confirm (otherwise shown "
+                                    "with supported: false); a model's unsupported sentence is never sent.")
 
     class SearchRequest(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=True)

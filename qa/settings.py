@@ -56,7 +56,9 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(200, ge=16, le=4000)
     local_llm: bool = Field(True, description="Use the bundled local model when it is installed and no server is set.")
     local_llm_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
-    strict_citations: bool = Field(False, description="Drop answer sentences the verifier cannot support.")
+    strict_citations: bool = Field(
+        False, description="Also drop quotes the verifier cannot confirm; a model's unsupported sentence is never sent."
+    )
 
     # HTTP
     api_key: str | None = Field(None, description="The reader's key: asks questions (API and chat).")
