@@ -158,12 +158,12 @@ def heldout(judge):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="not met yet: held-out precision 0.84, recall 0.95; what is left is listed by `python -m eval.verifier`",
+    reason="not met yet: held-out precision 0.80, recall 0.91; what is left is listed by `python -m eval.verifier`",
 )
 def test_the_verifier_meets_the_issue_bar_on_the_held_out_pairs(heldout):
     assert heldout.precision >= 0.95 and heldout.recall >= 0.8
 
 
 def test_the_verifier_does_not_regress_on_the_held_out_pairs(heldout):
-    # Measured floors: 0.84 / 0.95 when written, from 0.59 / 0.96 before these checks.
-    assert heldout.precision >= 0.80 and heldout.recall >= 0.85
+    # Measured floors: 0.80 / 0.91 on both held-out batches when written, from 0.59 / 0.95 before these checks.
+    assert heldout.precision >= 0.78 and heldout.recall >= 0.88
