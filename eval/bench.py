@@ -298,7 +298,7 @@ class served:
         self.data_dir, self.local_llm, self.env = data_dir, local_llm, env
 
     def __enter__(self):
-        from qa.local_llm import free_port
+        from qa.loopback import answers, free_port
 
         port = free_port()
         env = {**os.environ, "QA_DATA_DIR": str(self.data_dir), "QA_RATE_LIMIT_PER_MINUTE": "0",
@@ -308,15 +308,8 @@ class served:
         self.process = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}"
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None or time.perf_counter() - started > 120:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.05)
+        if not answers(f"{url}/healthz", 120, interval=0.05, keep_waiting=lambda: self.process.poll() is None):
+            raise RuntimeError("the server did not start")
         self.ready_seconds = round(time.perf_counter() - started, 2)
         return url, self
 

@@ -85,7 +85,3 @@ class EmbeddingCache:
             self.put_many(fresh)
             cached.update(fresh)
         return np.stack([cached[t] for t in texts]) if texts else np.zeros((0, 0), np.float32), len(missing)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()

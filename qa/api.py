@@ -219,7 +219,7 @@ def request_models(settings, generators: list[str]):
         model_config = ConfigDict(extra="forbid", strict=True)
 
         role: Literal["user", "assistant"]
-        content: str = Field(max_length=4 * settings.max_question_chars, pattern=r"^[^\x00]*$")
+        content: str = Field(max_length=settings.max_history_turn_chars, pattern=r"^[^\x00]*$")
 
     class AskRequest(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=True)

@@ -118,7 +118,8 @@ def build_generators(settings: Settings) -> Generators:
         return Generators(available)
     common = {"timeout": settings.llm_timeout_s, "max_tokens": settings.llm_max_tokens}
     if settings.openai_configured:
-        llm = build_llm(settings.openai_model, settings.openai_base_url, settings.openai_api_key, context_window=16_000, **common)
+        llm = build_llm(settings.openai_model, settings.openai_base_url, settings.openai_api_key,
+                        context_window=settings.llm_context_window, **common)
         available["llm"] = LLMGenerator(llm)
         return Generators(available)
     if settings.local_llm and local_llm.runtime_installed():

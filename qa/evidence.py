@@ -89,6 +89,7 @@ def lexical_overlap(question: str, texts: list[tuple[str, str]]) -> list[float]:
 # often in the second or third sentence.  0.08 is the smallest margin that reached
 # the best correctness on the calibration set (0.61, against 0.56 at 0.03).
 EVIDENCE_MARGIN = 0.08
+NEAR_DUPLICATE = 0.95  # cosine above which two sentences say the same thing: quoting both adds nothing
 
 
 def select_evidence(scored: list[Evidence], max_sentences: int = 3, margin: float = EVIDENCE_MARGIN) -> list[Evidence]:
@@ -105,7 +106,7 @@ def select_evidence(scored: list[Evidence], max_sentences: int = 3, margin: floa
 
 
 def _distinct(a: Evidence, b: Evidence) -> bool:
-    return float(a.sentence.vector @ b.sentence.vector) < 0.95 and a.sentence.text != b.sentence.text
+    return float(a.sentence.vector @ b.sentence.vector) < NEAR_DUPLICATE and a.sentence.text != b.sentence.text
 
 
 def _home_chunks(nodes: list[NodeWithScore]) -> dict[tuple[str, int], tuple[int, TextNode]]:

@@ -19,6 +19,8 @@ from llama_index.core.llms import LLM
 from qa.generators import GeneratorUnavailable, Passage
 
 NO_ANSWER = "NO_ANSWER"
+TEMPERATURE = 0.1  # near-deterministic: the answer should restate the passages, not vary
+REWRITE_TURNS = 6  # the last three exchanges: enough to resolve a follow-up, short for a slow model
 
 SYSTEM_PROMPT = """You answer a question from numbered passages of documents.
 Rules:
@@ -115,7 +117,7 @@ class LLMGenerator:
 
     def rewrite(self, question: str, history: Sequence[dict]) -> str:
         """The follow-up `question` made standalone, using the conversation."""
-        conversation = "\n".join(f"{turn['role']}: {turn['content']}" for turn in history[-6:])
+        conversation = "\n".join(f"{turn['role']}: {turn['content']}" for turn in history[-REWRITE_TURNS:])
         request = REWRITE_REQUEST.format(conversation=conversation, question=question)
         messages = _prefix() + [ChatMessage(role=MessageRole.USER, content=request)]
         rewritten = "".join(self._chat(messages)).strip().strip('"«»“” ')
@@ -168,7 +170,7 @@ def build_llm(model: str, api_base: str | None, api_key: str | None, timeout: fl
     if api_base is None:
         from llama_index.llms.openai import OpenAI
 
-        return OpenAI(model=model, api_key=api_key, timeout=timeout, max_retries=0, max_tokens=max_tokens, temperature=0.1)
+        return OpenAI(model=model, api_key=api_key, timeout=timeout, max_retries=0, max_tokens=max_tokens, temperature=TEMPERATURE)
     from llama_index.llms.openai_like import OpenAILike
 
     return OpenAILike(
@@ -180,5 +182,5 @@ def build_llm(model: str, api_base: str | None, api_key: str | None, timeout: fl
         timeout=timeout,
         max_retries=0,
         max_tokens=max_tokens,
-        temperature=0.1,
+        temperature=TEMPERATURE,
     )

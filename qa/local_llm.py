@@ -16,7 +16,6 @@ import importlib.util
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,12 +26,12 @@ from pathlib import Path
 import httpx
 
 from qa.llm import warm_up_messages
+from qa.loopback import answers, free_port
 
 log = logging.getLogger(__name__)
 
 PARTS = 22
 MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-MODEL_SIZE = 1_117_320_768
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 CONTEXT_WINDOW = 4096
 
@@ -92,12 +91,6 @@ def assemble(models_dir: Path, parts: list[Path] | None = None, expected_sha256:
 def _stamp(path: Path, sha256: str) -> str:
     stat = path.stat()
     return f"{sha256} {stat.st_size} {stat.st_mtime_ns}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # llama_cpp.server reads each of its ~60 settings from an unprefixed environment variable
@@ -204,14 +197,9 @@ class LocalLLMServer:
         return process.poll() is None and not self._stopping.is_set()
 
     def _wait_healthy(self, process: subprocess.Popen) -> bool:
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline and process.poll() is None and not self._stopping.is_set():
-            try:
-                if httpx.get(f"{self.url}/models", timeout=2).status_code == 200:
-                    return True
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+        if answers(f"{self.url}/models", self.startup_timeout, interval=0.5,
+                   keep_waiting=lambda: process.poll() is None and not self._stopping.is_set()):
+            return True
         if process.poll() is None and not self._stopping.is_set():
             log.error("local model server did not become healthy in %.0f s; killing it", self.startup_timeout)
             process.kill()

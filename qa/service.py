@@ -358,7 +358,7 @@ class QAService:
             if not isinstance(turn, dict) or turn.get("role") not in ROLES or not isinstance(turn.get("content"), str):
                 raise InvalidRequest('each history turn must be {"role": "user" or "assistant", "content": text}', "invalid_history")
             _valid_text(turn["content"], "history")
-            if len(turn["content"]) > 4 * self.settings.max_question_chars:
+            if len(turn["content"]) > self.settings.max_history_turn_chars:
                 raise InvalidRequest("a history turn is too long", "history_too_long")
         return history
 

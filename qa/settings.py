@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     openai_model: str = Field("gpt-4.1-mini", validation_alias=AliasChoices("OPENAI_MODEL", "QA_OPENAI_MODEL"))
     llm_timeout_s: float = Field(60.0, gt=0, description="Give up on the model after this long, answer extractively.")
     llm_max_tokens: int = Field(200, ge=16, le=4000)
+    llm_context_window: int = Field(16_000, ge=512, description="Tokens the model at OPENAI_BASE_URL takes in.")
     local_llm: bool = Field(True, description="Use the bundled local model when it is installed and no server is set.")
     local_llm_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     strict_citations: bool = Field(
@@ -71,6 +72,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     max_question_chars: int = Field(2000, ge=10)
     max_history_turns: int = Field(20, ge=0)
+    max_history_turn_chars: int = Field(8000, ge=10, description="Longest earlier turn (an answer runs longer than a question).")
     max_upload_bytes: int = Field(20_000_000, ge=1000, description="Largest file accepted, uploaded or indexed from a folder.")
     max_upload_files: int = Field(20, ge=1)
     max_body_bytes: int = Field(25_000_000, ge=1000, description="Largest upload request body.")

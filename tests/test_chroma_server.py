@@ -17,23 +17,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from qa.local_llm import free_port
+from qa.loopback import answers, free_port
 from qa.settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 CHROMA = Path(sys.executable).with_name("chroma")
 
 
-def wait_for(url: str, timeout: float = 60, status: int = 200) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == status:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(url)
+def wait_for(url: str, timeout: float = 60) -> None:
+    if not answers(url, timeout):
+        raise TimeoutError(url)
 
 
 class ChromaServer:

@@ -31,6 +31,7 @@ __all__ = [
 _BINARY_LOADERS = {".pdf": pdf_structure, ".docx": docx_structure, ".odt": odt_structure, ".epub": epub_structure}
 _TEXT_LOADERS = {".txt": plain_structure, ".md": markdown_structure, ".html": html_structure, ".htm": html_structure}
 SUPPORTED_SUFFIXES = tuple(_TEXT_LOADERS) + tuple(_BINARY_LOADERS)
+LANGUAGE_SAMPLE_CHARS = 20_000  # enough to tell a document's language; a whole book would cost seconds
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def load_document(path: Path, root: Path, data: bytes | None = None) -> SourceDo
         text=parsed.text,
         title=parsed.title or first_sentence_title(parsed.text),
         date=find_date(parsed.text),
-        language=detect_language(parsed.text[:20_000], default="fr"),
+        language=detect_language(parsed.text[:LANGUAGE_SAMPLE_CHARS], default="fr"),
         content_hash=content_hash(data),
         blocks=parsed.blocks,
     )
