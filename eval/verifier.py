@@ -156,6 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "heldout", "all", "both"), default="both")
     parser.add_argument("--no-errors", action="store_true", help="do not list the misjudged pairs")
+    parser.add_argument("--batch", type=int, help="only the pairs of this batch (1: the first 269)")
     args = parser.parse_args(argv)
 
     from index.embedders import E5Embedding
@@ -165,7 +166,9 @@ def main(argv: list[str] | None = None) -> None:
     judge.embed_model.get_text_embedding("warm up")
     splits = ("dev", "heldout") if args.split == "both" else (args.split,)
     for split in splits:
-        print(report(measure(judge, load_pairs(split)), split, errors=not args.no_errors))
+        pairs = [p for p in load_pairs(split) if args.batch is None or p.get("batch", 1) == args.batch]
+        if pairs:
+            print(report(measure(judge, pairs), split, errors=not args.no_errors))
         print()
 
 

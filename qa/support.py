@@ -163,7 +163,7 @@ _CALENDAR = frozenset(_MONTHS) | frozenset(_WEEKDAYS)
 _ENGLISH_MONTHS = set("january february march april may june july august september october november december".split())
 # Auxiliaries of the passive voice, and the prepositions that bring in its agent.
 _PASSIVE_AUX = frozenset(
-    "ete etait etaient est sont fut furent sera seront soit soient been was were is are be being".split()
+    "etre ete etait etaient est sont fut furent sera seront serait soit soient been was were is are be being".split()
 )
 _FRENCH_PARTICIPLES = ("é", "ée", "és", "ées", "u", "ue", "us", "ues", "is", "ise", "it", "ite")
 _AGENT_MARKERS = frozenset({"par", "by"})
@@ -201,11 +201,57 @@ def contradicts(claim: str, passage: str) -> bool:
     numbers the other way round (« de 360 à 376 » / "from 376 to 360").
     """
     return (
-        _negation_differs(claim, passage)
+        _numbers_elsewhere(claim, passage)
+        or _attribute_elsewhere(claim, passage)
+        or _negation_differs(claim, passage)
         or _numbers_swapped(claim, passage)
         or _roles_swapped(claim, passage)
         or _relation_unverified(claim, passage)
     )
+
+
+def _numbers_elsewhere(claim: str, passage: str) -> bool:
+    """A number of the claim is not in the sentences that support it, or counts something else.
+
+    « fondée fin 2015 ... en 2016 » does not support "fondée fin 2016"; « 29 milliards »
+    does not support "29 %", nor « 19 novembre » "19 h".
+    """
+    if not _numbers(claim) <= _numbers(passage) | _number_words(passage):
+        return True
+    for number, unit in _UNIT.findall(claim):
+        kind = _unit_kind(unit)
+        if not any(n.replace(",", ".") == number.replace(",", ".") and _unit_kind(u) == kind for n, u in _UNIT.findall(passage)):
+            return True
+    return False
+
+
+_UNIT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(%|pour\s*cent|percent|h\b|heures?\b|hours?\b)", re.IGNORECASE)
+
+
+def _unit_kind(unit: str) -> str:
+    return "%" if unit == "%" or "cent" in unit.lower() else "h"
+
+
+def _attribute_elsewhere(claim: str, passage: str) -> bool:
+    """ "X est le N" where the passage's N belongs to someone else: « Szymon Sidor était le
+    président d'OpenAI » against « dont Greg Brockman (cofondateur et président d'OpenAI),
+    ..., Szymon Sidor (un chercheur) ».  Same language only: the noun is found by its letters."""
+    match = _ATTRIBUTE.match(claim)
+    if not match or detect_language(claim) != detect_language(passage):
+        return False
+    name, noun = _key(match.group(1).split()[-1]), _key(match.group(2))
+    claim_names = _name_keys(claim)
+    clauses = [(set(_content_keys(c)), _name_keys(c)) for c in _clauses(passage)]
+    if not any(name in names for _, names in clauses) or any(noun in words and name in names for words, names in clauses):
+        return False
+    # Elsewhere: the noun goes with someone the claim does not name.
+    return any(noun in words and names - claim_names for words, names in clauses)
+
+
+_ATTRIBUTE = re.compile(
+    r"^((?:[A-ZÀ-Ý][\w’'-]*\s+){0,3}[A-ZÀ-Ý][\w’'-]*)\s+(?:est|était|etait|is|was)\s+"
+    r"(?:le|la|l['’]|un|une|the|a|an)\s*([^\W\d_]{3,})"
+)
 
 
 def denied_elsewhere(claim: str, passage: str) -> bool:
@@ -227,6 +273,8 @@ def _number_words(text: str) -> set[str]:
     return found | ({"1"} if _SINGLE.search(text) else set())
 
 
+_THE_FIRST = re.compile(r"\b(?:the|le|la|l['’])\s*(?:first|premier|première|premiere)\b", re.IGNORECASE)
+_FIRST = re.compile(r"\b(?:first|premiers?|premières?|premieres?)\b", re.IGNORECASE)
 _SINGLE = re.compile(r"\b(?:une?\s+seule?|a\s+single|only\s+one|one\s+single)\b", re.IGNORECASE)
 
 
@@ -245,6 +293,8 @@ def _dates(text: str) -> tuple[set[int], set[int]]:
 def _closed_classes_present(claim: str, passage: str) -> bool:
     """Every number written in words, month and weekday of the claim is in the passage."""
     if not _number_words(claim) <= _numbers(passage) | _number_words(passage):
+        return False
+    if _THE_FIRST.search(claim) and not _FIRST.search(passage):  # "the first" / « le deuxième »
         return False
     claim_months, claim_days = _dates(claim)
     passage_months, passage_days = _dates(passage)

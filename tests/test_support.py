@@ -158,12 +158,24 @@ def heldout(judge):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="not met yet: held-out precision 0.80, recall 0.91; what is left is listed by `python -m eval.verifier`",
+    reason="not met yet: held-out precision 0.82, recall 0.90; what is left is listed by `python -m eval.verifier`",
 )
 def test_the_verifier_meets_the_issue_bar_on_the_held_out_pairs(heldout):
     assert heldout.precision >= 0.95 and heldout.recall >= 0.8
 
 
 def test_the_verifier_does_not_regress_on_the_held_out_pairs(heldout):
-    # Measured floors: 0.80 / 0.91 on both held-out batches when written, from 0.59 / 0.95 before these checks.
+    # Measured floors: 0.82 / 0.90 on the three held-out batches when written, from 0.60 / 0.95 before these checks.
     assert heldout.precision >= 0.78 and heldout.recall >= 0.88
+
+
+def test_a_number_or_a_title_that_belongs_to_something_else_is_not_supported(judge):
+    stake = "D’après la presse américaine, Microsoft aurait cherché à racheter 49 % d’OpenAI (dans une offre qui la valorisait à 29 milliards de $)."
+    assert judge.supports("Microsoft aurait cherché à racheter 49 % d'OpenAI.", [stake])
+    assert not judge.supports("Microsoft aurait cherché à racheter 29 % d'OpenAI.", [stake])
+    leavers = "Plusieurs cadres majeurs d’OpenAI, dont Greg Brockman (cofondateur et président d’OpenAI), Jakub Pachocki (directeur de la recherche) et Szymon Sidor (un chercheur) ont annoncé qu’ils quittaient l’entreprise."
+    assert judge.supports("Greg Brockman était le président d'OpenAI.", [leavers])
+    assert not judge.supports("Szymon Sidor était le président d'OpenAI.", [leavers])
+    ports = "Le deuxième effort de portage est celui du noyau BSD."
+    assert judge.supports("The BSD kernel was the second porting effort.", [ports])
+    assert not judge.supports("The BSD kernel was the first porting effort.", [ports])
