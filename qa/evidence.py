@@ -54,7 +54,8 @@ def score_sentences(
     home = _home_chunks(nodes)
     vectors = np.stack([s.vector for s in sentences])
     dense = vectors @ query_vector
-    lexical = lexical_overlap(question, [(s.text, home[(s.doc_id, s.index)][1].metadata["language"]) for s in sentences])
+    lexical = lexical_overlap(question,
+                              [(s.text, home[(s.doc_id, s.index)][1].metadata["language"]) for s in sentences])
     kind = answer_type(question)
     scored = []
     for s, d, lex in zip(sentences, dense, lexical):

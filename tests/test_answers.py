@@ -1,6 +1,7 @@
 """Answers quote their evidence, cite it, speak the question's language, and abstain."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -38,7 +39,7 @@ def test_the_same_question_in_english_gets_the_same_evidence_framed_in_english(d
 def test_quotes_are_exact_passages_of_the_sources(demo_service):
     answer = demo_service.ask("Qui a remplacé Mira Murati à la tête d’OpenAI ?")
     for citation in answer.citations:
-        source = open(citation.source, encoding="utf-8").read()
+        source = Path(citation.source).read_text(encoding="utf-8")
         assert source[citation.start : citation.end] == citation.text
         for span in citation.highlights:
             assert citation.start <= span.start < span.end <= citation.end
@@ -108,7 +109,8 @@ def test_example_questions_come_from_the_loaded_documents_or_there_are_none(demo
 
 @pytest.mark.parametrize("question", [
     "Et qui l’a remplacée ?", "Quel âge a-t-elle ?", "Qui occupait ce poste avant elle ?",
-    "Quelle est sa fortune ?", "Pourquoi ?", "Who replaced her?", "When was it founded?", "What was his role at OpenAI?",
+    "Quelle est sa fortune ?", "Pourquoi ?", "Who replaced her?", "When was it founded?",
+    "What was his role at OpenAI?",
     "And in English?",
 ])
 def test_a_question_that_refers_back_needs_the_conversation(question):
