@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -95,9 +96,37 @@ def browser():
         browser.close()
 
 
+VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+@contextmanager
+def served_chat(data_dir: Path, embedding_cache_dir: Path, adapt=None):
+    """The API with the chat mounted, over its own index of the demo corpus, answering extractively.
+
+    `adapt(service)` may change the service before it is served (a slower stream, say).
+    """
+    from qa.api import create_app
+    from qa.loopback import serving
+    from qa.service import QAService
+    from ui.app import mount
+
+    settings = Settings(_env_file=None, data_dir=data_dir, generator="extractive", chroma_host=None,
+                        embedding_cache=embedding_cache_dir / "embeddings.sqlite3")
+    service = QAService.from_settings(settings)
+    service.index_folder(DEMO_CORPUS)
+    if adapt:
+        adapt(service)
+    with serving(mount(create_app(service), service)) as url:
+        yield url
+    service.close()
+
+
 @pytest.fixture
 def open_page(browser):
-    """Open pages of a local server; every request a page makes must stay on this machine."""
+    """Open pages of a local server; every request a page makes must stay on this machine.
+
+    Each page keeps what it wrote to the console as errors in `page.console_errors`.
+    """
     from urllib.parse import urlparse
 
     contexts, outside = [], []
@@ -113,6 +142,9 @@ def open_page(browser):
         context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
         contexts.append(context)
         page = context.new_page()
+        page.console_errors = []
+        page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+        page.on("pageerror", lambda error: page.console_errors.append(str(error)))
         page.route("**/*", guard)
         page.goto(url, wait_until="load")
         return page

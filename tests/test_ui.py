@@ -38,7 +38,7 @@ def app_url(tmp_path_factory, embedding_cache_dir):
 @pytest.fixture
 def page(open_page, app_url):
     page = open_page(app_url)
-    page.wait_for_selector("#question textarea", timeout=60_000)
+    page.wait_for_selector("html[data-drawn=fr]", timeout=60_000)  # drawn in the browser's language
     return page
 
 
@@ -49,6 +49,13 @@ def ask(page, question: str):
     page.wait_for_function(f"document.querySelectorAll('#chat .answer:not(.streaming)').length > {before}",
                            timeout=120_000)
     return page.locator("#chat .answer:not(.streaming)").last
+
+
+def choose_files(page, *paths):
+    """Put files in the drop zone and wait until they are uploaded (listed by name), before indexing them."""
+    page.set_input_files("#upload input[type=file]", [str(p) for p in paths])
+    for path in paths:
+        page.wait_for_selector(f"#upload :text('{path.name}')", timeout=60_000)
 
 
 def shoot(page, name: str):
@@ -97,7 +104,7 @@ def test_an_unanswerable_question_shows_the_abstention(page):
 def test_an_uploaded_document_becomes_answerable(page, tmp_path):
     note = tmp_path / "club-de-voile.txt"
     note.write_text("Le club de voile de Valcourt a été fondé en 1987 par Jeanne Martin. Il compte 240 membres.")
-    page.set_input_files("#upload input[type=file]", str(note))
+    choose_files(page, note)
     page.click("#index")
     page.wait_for_selector("#documents-status:has-text('club-de-voile')", timeout=120_000)
     assert page.locator("#documents :text('club-de-voile')").count() >= 1
@@ -110,17 +117,17 @@ def test_an_uploaded_document_becomes_answerable(page, tmp_path):
 def test_a_bad_upload_gets_a_readable_message(page, tmp_path):
     fake = tmp_path / "rapport.pdf"
     fake.write_text("pas vraiment un PDF")
-    page.set_input_files("#upload input[type=file]", str(fake))
+    choose_files(page, fake)
     page.click("#index")
     status = page.locator("#documents-status")
     status.locator("text=/Refusé/").wait_for(timeout=60_000)
-    assert re.search(r"rapport\.pdf.*not a PDF", status.inner_text())
+    assert re.search(r"rapport\.pdf : le contenu n’est pas celui d’un fichier \.pdf", status.inner_text())
 
 
 def test_markup_in_a_document_is_shown_as_text_never_run(page, tmp_path):
     trap = tmp_path / "piege.txt"
     trap.write_text('Le phare de Valcourt mesure 42 mètres. <img src=x onerror="window.pwned=1"><script>window.pwned=2</script>')
-    page.set_input_files("#upload input[type=file]", str(trap))
+    choose_files(page, trap)
     page.click("#index")
     page.wait_for_selector("#documents-status:has-text('piege')", timeout=120_000)
     answer = ask(page, "Combien mesure le phare de Valcourt ?")

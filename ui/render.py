@@ -1,7 +1,9 @@
 """Answers as HTML for the chat: markers that link to source cards, highlighted spans.
 
 Everything that comes from a document or a model is escaped here, so text in a
-document is shown as text, never run as markup or script.
+document is shown as text, never run as markup or script.  Words inside an
+answer (its abstention heading, "Sources") follow the answer's language, which
+is the question's, so one bubble never mixes two languages.
 """
 
 from __future__ import annotations
@@ -9,57 +11,77 @@ from __future__ import annotations
 import html
 import re
 import uuid
+from pathlib import Path
 
 from qa.answer import Answer, Citation
 from ui.labels import label
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_WORD = re.compile(r"\w{3,}")
+STAGES = ("searching", "reading", "writing")
 
 
-def streaming_html(text: str) -> str:
-    """The answer while it is being written: plain, escaped."""
-    return f'<div class="answer streaming">{html.escape(text)}<span class="cursor">▍</span></div>'
+def streaming_html(text: str, stage: str, ui_language: str) -> str:
+    """The answer while it is being prepared: the stage reached, then the text written so far."""
+    steps = []
+    for name in STAGES:
+        state = "done" if STAGES.index(name) < STAGES.index(stage) else "current" if name == stage else "todo"
+        steps.append(f'<li class="stage {state}" data-stage="{name}">{html.escape(label(ui_language, name))}</li>')
+    written = f'<div class="written">{html.escape(text)}<span class="cursor">▍</span></div>' if text else ""
+    return f'<div class="answer streaming"><ol class="stages" aria-live="polite">{"".join(steps)}</ol>{written}</div>'
 
 
-def answer_html(answer: Answer, ui_language: str) -> str:
-    """The finished answer, then its numbered source cards."""
+def stopped_html(ui_language: str) -> str:
+    return f'<div class="answer stopped">{html.escape(label(ui_language, "stopped"))}</div>'
+
+
+def answer_html(answer: Answer) -> str:
+    """The finished answer, then its source cards, numbered 1, 2… in the order the answer cites them."""
+    language = answer.language
     if answer.abstained:
-        body = f'<div class="answer abstained"><strong>{html.escape(label(ui_language, "abstained"))}</strong> {html.escape(answer.answer)}</div>'
+        heading = html.escape(label(language, "abstained"))
+        body = f'<div class="answer abstained"><strong>{heading}</strong> {html.escape(answer.answer)}</div>'
         return body + _notice(answer)
     prefix = f"a{uuid.uuid4().hex[:8]}"  # card anchors unique to this answer
+    shown = {n: i for i, n in enumerate(dict.fromkeys(int(m) for m in _MARKER.findall(answer.answer)), start=1)}
     sentences = answer.sentences or []
     if sentences:
-        parts = [_sentence_html(s.text, s.supported, prefix, ui_language) for s in sentences]
-        body = " ".join(parts)
+        body = " ".join(_sentence_html(s.text, s.supported, prefix, shown, language) for s in sentences)
     else:
-        body = _link_markers(html.escape(answer.answer), prefix)
-    cards = "".join(_card(c, prefix, ui_language) for c in answer.citations)
-    sources = (f'<div class="sources"><div class="sources-title">{html.escape(label(ui_language, "sources"))}</div>{cards}</div>'
-               if cards else "")
+        body = _link_markers(html.escape(answer.answer), prefix, shown)
+    quoted = {c.n: " ".join(s.text for s in sentences if c.n in s.citations) for c in answer.citations}
+    cited = sorted((c for c in answer.citations if c.n in shown), key=lambda c: shown[c.n])
+    cards = "".join(_card(c, shown[c.n], quoted[c.n], prefix) for c in cited)
+    title = html.escape(label(language, "sources"))
+    sources = f'<div class="sources"><div class="sources-title">{title}</div>{cards}</div>' if cards else ""
     return f'<div class="answer">{body}</div>{_notice(answer)}{sources}'
 
 
-def _sentence_html(text: str, supported: bool, prefix: str, ui_language: str) -> str:
-    inner = _link_markers(html.escape(text), prefix)
+def _sentence_html(text: str, supported: bool, prefix: str, shown: dict[int, int], language: str) -> str:
+    inner = _link_markers(html.escape(text), prefix, shown)
     if supported:
         return inner
-    hint = html.escape(label(ui_language, "unsupported"))
+    hint = html.escape(label(language, "unsupported"))
     return f'<span class="unsupported" title="{hint}">{inner} <span class="flag" aria-label="{hint}">⚠</span></span>'
 
 
-def _link_markers(escaped: str, prefix: str) -> str:
-    return _MARKER.sub(lambda m: f'<a class="marker" href="#{prefix}-{m.group(1)}">[{m.group(1)}]</a>', escaped)
+def _link_markers(escaped: str, prefix: str, shown: dict[int, int]) -> str:
+    def link(m: re.Match) -> str:
+        n = shown.get(int(m.group(1)))
+        return f'<a class="marker" href="#{prefix}-{n}">[{n}]</a>' if n else ""
+
+    return _MARKER.sub(link, escaped)
 
 
-def _card(citation: Citation, prefix: str, ui_language: str) -> str:
-    where = (citation.doc_id, citation.section or "", _pages(citation), citation.date or "")
+def _card(citation: Citation, n: int, quoted: str, prefix: str) -> str:
+    where = (Path(citation.source).name, citation.section or "", _pages(citation), citation.date or "")
     meta = " · ".join(html.escape(x) for x in where if x)
     return (
-        f'<div class="source-card" id="{prefix}-{citation.n}">'
-        f'<div class="source-head"><span class="source-n">[{citation.n}]</span> '
+        f'<div class="source-card" id="{prefix}-{n}">'
+        f'<div class="source-head"><span class="source-n">[{n}]</span> '
         f'<span class="source-title">{html.escape(citation.title)}</span></div>'
         f'<div class="source-meta">{meta}</div>'
-        f'<blockquote class="source-text">{highlighted(citation)}</blockquote></div>'
+        f'<blockquote class="source-text">{highlighted(citation, quoted)}</blockquote></div>'
     )
 
 
@@ -70,19 +92,27 @@ def _pages(citation: Citation) -> str:
     return f"p. {citation.page}" + (f"–{citation.page_end}" if citation.page_end else "")
 
 
-EXCERPT_CONTEXT = 220  # characters shown around the cited sentences
+EXCERPT_CONTEXT = 220  # characters shown on each side of the cited sentence
 
 
-def highlighted(citation: Citation) -> str:
-    """The passage around its cited sentences, which are wrapped in <mark>."""
+def highlighted(citation: Citation, quoted: str = "") -> str:
+    """The passage around the sentence the answer cites, which is wrapped in <mark>.
+
+    Of the passage's evidence sentences, those the answer's citing sentences repeat
+    are marked; the excerpt is centred on the first of them, so the sentence that
+    answers is never cut away while a neighbouring one is shown.
+    """
+    text = citation.text
     spans = sorted((max(s.start, citation.start) - citation.start, min(s.end, citation.end) - citation.start)
                    for s in citation.highlights if s.end > citation.start and s.start < citation.end)
-    text = citation.text
-    first = max(0, spans[0][0] - EXCERPT_CONTEXT) if spans else 0
-    last = min(len(text), spans[-1][1] + EXCERPT_CONTEXT) if spans else len(text)
+    spans = _cited(spans, text, quoted)
+    if not spans:
+        return html.escape(text).replace("\n", "<br>")
+    first = _word_boundary(text, max(0, spans[0][0] - EXCERPT_CONTEXT), backwards=True)
+    last = _word_boundary(text, min(len(text), spans[0][1] + EXCERPT_CONTEXT), backwards=False)
     out, cursor = ["…" if first else ""], first
     for start, end in spans:
-        start = max(start, cursor)
+        start, end = max(start, cursor), min(end, last)
         if start >= end:
             continue
         out.append(html.escape(text[cursor:start]))
@@ -92,6 +122,28 @@ def highlighted(citation: Citation) -> str:
     return "".join(out).replace("\n", "<br>")
 
 
+def _cited(spans: list[tuple[int, int]], text: str, quoted: str) -> list[tuple[int, int]]:
+    """The spans whose words the answer repeats (the best one at least), in text order."""
+    said = {w.lower() for w in _WORD.findall(quoted)}
+    if not spans or not said:
+        return spans
+
+    def overlap(span: tuple[int, int]) -> float:
+        words = {w.lower() for w in _WORD.findall(text[span[0]:span[1]])}
+        return len(words & said) / max(len(words), 1)
+
+    best = max(spans, key=overlap)
+    return [s for s in spans if s == best or overlap(s) >= 0.8]
+
+
+def _word_boundary(text: str, at: int, backwards: bool) -> int:
+    """`at` moved to the nearest space, so an excerpt never starts or ends inside a word."""
+    if at <= 0 or at >= len(text):
+        return at
+    found = text.rfind(" ", 0, at) if backwards else text.find(" ", at)
+    return at if found == -1 else found + (1 if backwards else 0)
+
+
 def _notice(answer: Answer) -> str:
     return f'<div class="notice">{html.escape(answer.notice)}</div>' if answer.notice else ""
 
@@ -99,7 +151,16 @@ def _notice(answer: Answer) -> str:
 CSS = """
 .answer { line-height: 1.55; }
 .answer.abstained { background: #fff7e6; border-left: 4px solid #f0a020; padding: 8px 12px; border-radius: 6px; }
+.answer.stopped { color: #667; font-style: italic; }
 .answer .marker { font-weight: 600; text-decoration: none; color: #2a5bd7; padding: 0 1px; }
+.stages { list-style: none; margin: 0 0 6px; padding: 0; display: flex; flex-wrap: wrap; gap: 4px 14px; }
+.stages { font-size: 0.9em; }
+.stage.todo { color: #99a; }
+.stage.done { color: #4a7; }
+.stage.done::before { content: "✓ "; }
+.stage.current { color: #2a5bd7; font-weight: 600; }
+.stage.current::before { content: "● "; animation: pulse 1s ease-in-out infinite alternate; }
+@keyframes pulse { from { opacity: 1; } to { opacity: 0.2; } }
 .unsupported { text-decoration: underline dotted #c0392b; text-underline-offset: 3px; }
 .unsupported .flag { color: #c0392b; font-size: 0.85em; }
 .notice { margin-top: 6px; font-size: 0.85em; color: #8a5a00; font-style: italic; }
@@ -109,10 +170,19 @@ CSS = """
 .source-card:target { border-color: #2a5bd7; box-shadow: 0 0 0 2px #2a5bd733; }
 .source-head { font-weight: 600; font-size: 0.92em; line-height: 1.35; }
 .source-n { color: #2a5bd7; }
-.source-meta { font-size: 0.8em; color: #778; margin: 2px 0 4px; }
+.source-meta { font-size: 0.8em; color: #778; margin: 2px 0 4px; overflow-wrap: anywhere; }
 .source-text { margin: 0; font-size: 0.88em; color: #333; border: none; padding: 0; line-height: 1.5; }
 .source-text mark { background: #fff1a8; padding: 0 1px; border-radius: 2px; }
 .cursor { opacity: 0.6; }
 #documents table, #documents td, #documents th, #documents span { font-family: var(--font) !important; font-size: 0.85rem; }
+#documents th, #documents th span { word-break: normal !important; overflow-wrap: normal !important; }
+#documents [role=gridcell], #documents [role=gridcell] * { word-break: normal !important; }
+#documents [role=gridcell], #documents [role=gridcell] * { overflow-wrap: break-word !important; }
+#confirm-removal { border: 2px solid #e0474c; border-radius: 8px; padding: 8px 10px; background: #fff5f5; }
+#documents-scroll { overflow-x: auto; }  /* six columns need 560 px: narrower, the list scrolls sideways */
+#documents { min-width: 560px !important; }
+#heading { min-width: min(100%, 300px); }
+#heading h2 { margin-bottom: 4px; }
 #ui-language { max-width: 260px; }
+#send:disabled { opacity: 0.45; cursor: not-allowed; }
 """
