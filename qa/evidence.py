@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from llama_index.core.schema import NodeWithScore, TextNode
@@ -94,7 +94,7 @@ NEAR_DUPLICATE = 0.95  # cosine above which two sentences say the same thing: qu
 
 
 def select_evidence(scored: list[Evidence], max_sentences: int = 3, margin: float = EVIDENCE_MARGIN) -> list[Evidence]:
-    """The best sentence, plus close runners-up that add something new."""
+    """The best sentence, plus close runners-up that add something new, each completed (see `completed`)."""
     if not scored:
         return []
     chosen = [scored[0]]
@@ -103,7 +103,39 @@ def select_evidence(scored: list[Evidence], max_sentences: int = 3, margin: floa
             break
         if all(_distinct(candidate, c) for c in chosen):
             chosen.append(candidate)
-    return chosen
+    units = {(e.sentence.doc_id, e.sentence.index): e.sentence for e in scored}
+    return [completed(e, units) for e in chosen]
+
+
+def completed(evidence: Evidence, units: dict[tuple[str, int], Sentence]) -> Evidence:
+    """The evidence joined with the unit that completes it, when it announces one.
+
+    "Pour afficher la cible par défaut, lancez la commande" or "… the following
+    packages:" says nothing alone: what it announces is the next block (a code line,
+    a list item, a table row).  A unit that ends with a colon, or a prose block that
+    ends without final punctuation, is quoted together with the unit after it, when
+    that unit is in the same passage.  The quote stays whole units: it starts where
+    one starts and ends where the next ends.
+    """
+    unit = evidence.sentence
+    following = units.get((unit.doc_id, unit.index + 1))
+    node = evidence.node
+    if following is None or not _announces(unit.text, node.text[unit.end - node.metadata["start"] :]):
+        return evidence
+    start, end = unit.start - node.metadata["start"], following.end - node.metadata["start"]
+    if start < 0 or end > len(node.text):  # the next unit is in another chunk: quote what we have
+        return evidence
+    joined = replace(unit, end=following.end, text=node.text[start:end])
+    return replace(evidence, sentence=joined)
+
+
+def _announces(text: str, after: str) -> bool:
+    """Whether a unit announces the one after it: a final colon, or a block of prose cut before its full stop."""
+    text = text.rstrip()
+    if text.endswith(":"):
+        return True
+    ends_a_block = after[: len(after) - len(after.lstrip())].count("\n") > 0
+    return ends_a_block and text[-1:].isalnum() and len(text.split()) >= FRAGMENT_WORDS
 
 
 def _distinct(a: Evidence, b: Evidence) -> bool:

@@ -107,6 +107,39 @@ def test_example_questions_come_from_the_loaded_documents_or_there_are_none(demo
         service.close()
 
 
+def test_a_sentence_that_announces_a_command_or_a_list_is_quoted_with_it(make_settings, tmp_path):
+    from eval.metrics import fragmentary_quotes
+    from index.loaders import load_document
+    from index.sentences import unit_spans
+    from qa.service import QAService
+
+    folder = tmp_path / "manual"
+    folder.mkdir()
+    (folder / "systeme.html").write_text(
+        "<html><body><h1>Le système</h1><h2>Version</h2>"
+        "<p>Pour connaître la version de Debian installée sur une machine, lancez la commande</p>"
+        "<pre>cat /etc/debian_version</pre><p>Elle affiche un numéro comme 12.4.</p>"
+        "<h2>Paquets</h2><p>Les paquets suivants servent à gérer le système :</p>"
+        "<ul><li>dpkg installe un fichier .deb</li><li>apt télécharge les paquets</li></ul></body></html>",
+        encoding="utf-8")
+    service = QAService.from_settings(make_settings())
+    try:
+        service.index_folder(folder)
+        loaded = load_document(folder / "systeme.html", folder)
+        units = {loaded.doc_id: unit_spans(loaded.text, loaded.blocks)}
+        asked = {
+            "Comment connaître la version de Debian installée ?": "lancez la commande cat /etc/debian_version",
+            "How do I find out which Debian version is installed?": "lancez la commande cat /etc/debian_version",
+            "Quels paquets servent à gérer le système ?": "servent à gérer le système : dpkg installe un fichier .deb",
+        }
+        for question, quote in asked.items():
+            answer = service.ask(question)
+            assert quote in answer.answer
+            assert fragmentary_quotes(answer, units) == []  # the quote is two whole units, not a piece of one
+    finally:
+        service.close()
+
+
 @pytest.mark.parametrize("question", [
     "Et qui l’a remplacée ?", "Quel âge a-t-elle ?", "Qui occupait ce poste avant elle ?",
     "Quelle est sa fortune ?", "Pourquoi ?", "Who replaced her?", "When was it founded?",
