@@ -1,5 +1,5 @@
 # Two commands for a newcomer: `make run` (set up, index the demo corpus, serve)
-# and `make test` (set up, run every test).  Everything lands in .venv.
+# and `make test` (set up, lint, run every test).  Everything lands in .venv.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -35,6 +35,7 @@ run: install
 	$(BIN)/qa serve --host $(HOST) --port $(PORT)
 
 test: install browser
+	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 # Ten minutes of mixed traffic against `qa serve`: no errors, memory flat.

@@ -480,19 +480,25 @@ def table(figures: dict) -> str:
     rows: list[tuple[str, str]] = []
     if "quality" in figures:
         q = figures["quality"]
+        ours, baseline = q["ours"], q["baseline"]
         for lang in ("fr", "en"):
-            rows.append((f"hit@5 {lang} (ours / baseline)", f"{q['ours'][lang]['hit@5']:.2f} / {q['baseline'][lang]['hit@5']:.2f}"))
-            rows.append((f"MRR {lang} (ours / baseline)", f"{q['ours'][lang]['mrr']:.2f} / {q['baseline'][lang]['mrr']:.2f}"))
+            rows.append((f"hit@5 {lang} (ours / baseline)",
+                         f"{ours[lang]['hit@5']:.2f} / {baseline[lang]['hit@5']:.2f}"))
+            rows.append((f"MRR {lang} (ours / baseline)", f"{ours[lang]['mrr']:.2f} / {baseline[lang]['mrr']:.2f}"))
         rows.append(("retrieval p50 ms (ours / baseline)",
-                     f"{q['ours']['latency']['p50_ms']} / {q['baseline']['latency']['p50_ms']} (x{q['ratio']['latency_p50']})"))
+                     f"{ours['latency']['p50_ms']} / {baseline['latency']['p50_ms']} (x{q['ratio']['latency_p50']})"))
     if "indexing" in figures:
         i = figures["indexing"]
         rows += [
-            ("indexing, cold (words/s)", f"{i['cold_words_per_s']} ({i['words']:,} words, {i['documents']} documents, "
-                                         f"{i['chunks']} chunks in {i['cold_seconds']} s; load average {i['load_average']})"),
-            ("  of which BM25 and lexicon (s, words embedded)", f"{i['keyword_index_seconds']}, {i['lexicon_words']:,}"),
-            ("embedding chunks alone (tokens/s)", f"{i['embedding_tokens_per_s']} (~{i['mean_chunk_tokens']} tokens/chunk)"),
-            ("re-index unchanged corpus", f"{i['unchanged_reindex_ms']} ms, {i['unchanged_reindex_embedded']} texts embedded"),
+            ("indexing, cold (words/s)", (f"{i['cold_words_per_s']} ({i['words']:,} words, {i['documents']} documents, "
+                                          f"{i['chunks']} chunks in {i['cold_seconds']} s; "
+                                          f"load average {i['load_average']})")),
+            ("  of which BM25 and lexicon (s, words embedded)",
+             f"{i['keyword_index_seconds']}, {i['lexicon_words']:,}"),
+            ("embedding chunks alone (tokens/s)",
+             f"{i['embedding_tokens_per_s']} (~{i['mean_chunk_tokens']} tokens/chunk)"),
+            ("re-index unchanged corpus",
+             f"{i['unchanged_reindex_ms']} ms, {i['unchanged_reindex_embedded']} texts embedded"),
         ]
     if "latency" in figures:
         for name, p in figures["latency"].items():
@@ -500,18 +506,22 @@ def table(figures: dict) -> str:
     if "server" in figures:
         s = figures["server"]
         load = s["load"]
+        with_llm = (f" ({s['ready_seconds_with_local_llm']} with the local LLM starting)"
+                    if "ready_seconds_with_local_llm" in s else "")
         rows += [
-            ("server ready after (s)", f"{s['ready_seconds']}" + (f" ({s['ready_seconds_with_local_llm']} with the local LLM starting)"
-                                                                 if "ready_seconds_with_local_llm" in s else "")),
+            ("server ready after (s)", f"{s['ready_seconds']}{with_llm}"),
             ("warm /v1/ask p50 / p95 ms", f"{s['warm_ask']['p50_ms']} / {s['warm_ask']['p95_ms']}"),
-            (f"{load['clients']} clients x {load['seconds']} s", f"{load['requests_per_s']} req/s, p50 {load['p50_ms']} ms, "
-                                                                 f"p95 {load['p95_ms']} ms, {load['errors']} errors"),
-            ("peak RSS MB (extractive / with local LLM)", f"{s['peak_rss_mb']} / {s.get('peak_rss_mb_with_local_llm', '–')}"),
+            (f"{load['clients']} clients x {load['seconds']} s",
+             (f"{load['requests_per_s']} req/s, p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, "
+              f"{load['errors']} errors")),
+            ("peak RSS MB (extractive / with local LLM)",
+             f"{s['peak_rss_mb']} / {s.get('peak_rss_mb_with_local_llm', '–')}"),
         ]
     if "scale" in figures:
         for size, f in sorted(figures["scale"].items(), key=lambda kv: int(kv[0])):
             rows.append((f"{int(size):,} chunks: dense / sentences / keyword / fused p50 ms",
-                         f"{f['dense_chunks']['p50_ms']} / {f['dense_sentences']['p50_ms']} / {f['keyword']['p50_ms']} / {f['fused']['p50_ms']}"))
+                         " / ".join(str(f[kind]["p50_ms"])
+                                    for kind in ("dense_chunks", "dense_sentences", "keyword", "fused"))))
         a = figures["scale_ask"]
         rows.append((f"/v1/ask at {max(SCALE_SIZES):,} chunks p50 / p95 ms", f"{a['p50_ms']} / {a['p95_ms']}"))
     width = max(len(r[0]) for r in rows)

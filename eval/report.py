@@ -27,7 +27,8 @@ def format_table(summary: dict) -> str:
     for metric in ("questions", "answerable", *RATES, *LATENCIES):
         rows.append((metric, *(_cell(summary[g][metric]) for g in GROUPS)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+             for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -87,10 +88,13 @@ def _markdown(results: list[ItemResult], summary: dict, meta: dict) -> str:
     lines.append(f"## Failed questions ({len(failed)})")
     for r in failed:
         why = "should have abstained" if not r.item.answerable else (
-            "abstained" if r.answer.abstained else "missing key facts" if not r.correct else "facts not in cited passages")
+            "abstained" if r.answer.abstained
+            else "missing key facts" if not r.correct
+            else "facts not in cited passages")
         lines += ["", f"### {r.item.id} ({r.item.lang}): {r.item.question}", "",
                   f"- **why**: {why}; key facts: `{'`, `'.join(r.item.must) or '—'}`",
-                  f"- **retrieval**: first supporting passage at rank {r.first_hit + 1 if r.first_hit is not None else '—'}",
+                  (f"- **retrieval**: first supporting passage at rank "
+                   f"{r.first_hit + 1 if r.first_hit is not None else '—'}"),
                   "", "> " + r.answer.answer.replace("\n", "\n> ")]
         for c in r.answer.citations:
             lines += ["", f"[{c.n}] `{c.doc_id}`: " + c.text.replace("\n", " ")[:600]]

@@ -21,6 +21,7 @@ import os
 import struct
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 import onnxruntime as ort
@@ -59,7 +60,7 @@ class _ModelFile:
         self.scores = self._array("<f4", n_pieces).tolist()
         blob = bytes(self.buf[self._at:self._at + blob_len])
         self._at += blob_len
-        self.pieces = [blob[a:b].decode("utf-8") for a, b in zip(offsets, offsets[1:])]
+        self.pieces = [blob[a:b].decode("utf-8") for a, b in pairwise(offsets)]
         n_norm, norm_bytes = self._read("<iI")
         self.normalization = self._normalization(n_norm)
         self._at += norm_bytes

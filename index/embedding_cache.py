@@ -72,7 +72,9 @@ class EmbeddingCache:
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
             self._db.execute("COMMIT")
 
-    def embed(self, texts: Sequence[str], embed_texts: Callable[[list[str]], list[list[float]]]) -> tuple[np.ndarray, int]:
+    def embed(
+        self, texts: Sequence[str], embed_texts: Callable[[list[str]], list[list[float]]]
+    ) -> tuple[np.ndarray, int]:
         """Vectors for `texts` in order, embedding only the ones not cached.
 
         Returns the vectors and how many texts had to be embedded.

@@ -73,12 +73,12 @@ class IndexReport:
 
     def summary(self, folder: str) -> str:
         total = len(self.added) + len(self.updated) + len(self.unchanged)
-        lines = [
+        lines = [(
             f"Indexed {folder} in {self.seconds:.1f} s: {total} documents "
             f"({len(self.added)} new, {len(self.updated)} changed, {len(self.unchanged)} unchanged, "
             f"{len(self.removed)} removed), {self.new_chunks} new chunks, "
             f"{self.embedded} texts embedded, {self.from_cache} taken from the cache."
-        ]
+        )]
         if self.errors:
             lines.append(f"Skipped {len(self.errors)} file(s):")
             lines.extend(f"  {path}: {reason}" for path, reason in self.errors)
@@ -185,7 +185,9 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _plan(self, files: list[Path], root: Path, committed: dict[str, list[DocumentRecord]], report: IndexReport) -> list[_Planned]:
+    def _plan(
+        self, files: list[Path], root: Path, committed: dict[str, list[DocumentRecord]], report: IndexReport
+    ) -> list[_Planned]:
         plans: list[_Planned] = []
         claimed: dict[str, Path] = {}
         for path in files:
@@ -195,7 +197,8 @@ class Indexer:
                 continue
             doc_id = doc_id_for(path, root)
             if doc_id in claimed:
-                report.errors.append((shown, f"same document id '{doc_id}' as {claimed[doc_id].name}; rename one of them"))
+                clash = f"same document id '{doc_id}' as {claimed[doc_id].name}; rename one of them"
+                report.errors.append((shown, clash))
                 continue
             claimed[doc_id] = path
             try:
@@ -236,7 +239,8 @@ class Indexer:
     def _write(self, plan: _Planned, report: IndexReport) -> None:
         document = plan.document
         sentence_texts = [document.text[s:e] for s, e in plan.sentences]
-        vectors = self._embed([searchable_text(n.text, n.metadata) for n in plan.nodes] + in_context(sentence_texts), report)
+        texts = [searchable_text(n.text, n.metadata) for n in plan.nodes] + in_context(sentence_texts)
+        vectors = self._embed(texts, report)
         chunk_vectors = vectors[: len(plan.nodes)]
         sentences = sentence_records(document, plan.nodes, plan.sentences, vectors[len(plan.nodes) :])
         self.store.write_version(plan.nodes, chunk_vectors, sentences)
@@ -347,7 +351,8 @@ def in_context(sentences: list[str]) -> list[str]:
     next to "OpenAI a choisi Mira Murati": with its predecessor, a sentence's
     vector keeps the referents of its pronouns.
     """
-    return [f"{previous} {sentence}" if previous else sentence for previous, sentence in zip(["", *sentences], sentences)]
+    return [f"{previous} {sentence}" if previous else sentence
+            for previous, sentence in zip(["", *sentences], sentences)]
 
 
 def _is_under(path: str, root: Path) -> bool:

@@ -22,7 +22,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import bm25s
@@ -51,7 +51,7 @@ MIN_LEXICON_WORD = 3  # letters; shorter words are mostly elisions and abbreviat
 WordEmbedder = Callable[[list[str]], np.ndarray]  # words -> L2-normalised vectors, one row each
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stemmer(language: str):
     import Stemmer
 
@@ -60,7 +60,8 @@ def _stemmer(language: str):
 
 def _words(text: str) -> list[str]:
     ignored = stopwords()["fr"] | stopwords()["en"]
-    return [w for w in (m.group().lower() for m in _TOKEN.finditer(text)) if (len(w) > 1 or w.isdigit()) and fold(w) not in ignored]
+    words = (m.group().lower() for m in _TOKEN.finditer(text))
+    return [w for w in words if (len(w) > 1 or w.isdigit()) and fold(w) not in ignored]
 
 
 def keyword_tokens(text: str, language: str) -> list[str]:
@@ -194,7 +195,8 @@ class KeywordIndex:
             return False
         try:
             state = json.loads(state_path.read_text())
-            bm25 = bm25s.BM25.load(str(self.directory / "bm25"), load_corpus=False, show_progress=False) if state["ids"] else None
+            bm25 = (bm25s.BM25.load(str(self.directory / "bm25"), load_corpus=False, show_progress=False)
+                    if state["ids"] else None)
             lexicon = Lexicon.load(self.directory / LEXICON_FILE) if state["lexicon"] else None
         except (OSError, ValueError, KeyError) as exc:
             log.warning("keyword index in %s is unreadable (%s); it will be rebuilt", self.directory, exc)

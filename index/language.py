@@ -43,7 +43,7 @@ _ELISION = re.compile(r"^(?:[cdjlmnst]|qu)['’]", re.IGNORECASE)
 def stopwords() -> dict[Language, frozenset[str]]:
     """NLTK stopword lists for French and English, accent-folded."""
     with NLTK_LOCK:  # nltk's lazy corpus loaders are not thread-safe
-        globals_helper.stopwords  # puts llama-index's bundled NLTK data on nltk's path
+        _ = globals_helper.stopwords  # puts llama-index's bundled NLTK data on nltk's path
         return {lang: frozenset(fold(w) for w in nltk_stopwords.words(NLTK_NAMES[lang])) for lang in LANGUAGES}
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.utils import globals_helper
@@ -43,7 +44,7 @@ PHRASE_REGEX = r"[^,;:.!?…]+[,;:.!?…]*|[,;:.!?…]+"
 @lru_cache(maxsize=1)
 def _punkt():
     with NLTK_LOCK:  # see index.language: nltk's first loads are not thread-safe
-        globals_helper.stopwords  # puts llama-index's bundled NLTK data on nltk's path
+        _ = globals_helper.stopwords  # puts llama-index's bundled NLTK data on nltk's path
         return PunktTokenizer("french")
 
 
@@ -96,7 +97,7 @@ def _refine(text: str, start: int, end: int) -> list[tuple[int, int]]:
     cuts = sorted({m.end() for m in _GLUED_END.finditer(piece)} | {m.end() for m in _ELLIPSIS_END.finditer(piece)})
     bounds = [0, *[c for c in cuts if 0 < c < len(piece)], len(piece)]
     out = []
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in pairwise(bounds):
         segment = piece[a:b]
         lead = len(segment) - len(segment.lstrip())
         trail = len(segment) - len(segment.rstrip())

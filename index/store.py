@@ -241,7 +241,9 @@ class ChunkStore:
         return [found[i] for i in wanted if i in found]
 
     # -- writing ----------------------------------------------------------------------------
-    def write_version(self, nodes: Sequence[TextNode], chunk_vectors: np.ndarray, sentences: Sequence[Sentence]) -> None:
+    def write_version(
+        self, nodes: Sequence[TextNode], chunk_vectors: np.ndarray, sentences: Sequence[Sentence]
+    ) -> None:
         """Write one document version; chunk 0, the commit record, goes last."""
         for start in range(0, len(sentences), WRITE_BATCH):
             batch = sentences[start : start + WRITE_BATCH]

@@ -22,18 +22,21 @@ _CUES: list[tuple[AnswerType, re.Pattern]] = [
         r"\b(combien|quel(le)?s? (nombre|montant|pourcentage|part|age|somme|prix|chiffre)|a quel (prix|montant)|"
         r"how (many|much|old)|what (share|percentage|proportion|number|amount|price|sum|figure)|by how much)\b")),
     ("time", re.compile(
-        r"\b(quand|a quelle (heure|date|epoque)|quel(le)? (jour|heure|date|annee|mois|nuit|soir)|en quelle annee|depuis quand|"
+        r"\b(quand|a quelle (heure|date|epoque)|quel(le)? (jour|heure|date|annee|mois|nuit|soir)|en quelle annee|"
+        r"depuis quand|"
         r"when|what (time|day|date|year|month|night)|which (day|date|year|month|night)|on which (day|night|date)|"
         r"in which year|since when|how long)\b")),
     ("person", re.compile(r"\b(qui|quelles? personnes?|who|whom|whose|which (person|people))\b")),
-    ("name", re.compile(r"\b(comment s'appelle|quel(le)? est (le nom|l'appellation)|what is the name|what is .{1,40} called)\b")),
+    ("name", re.compile(r"\b(comment s'appelle|quel(le)? est (le nom|l'appellation)|"
+                        r"what is the name|what is .{1,40} called)\b")),
 ]
 
 _NUMBER = re.compile(r"\d")
 _MONTHS = (r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|"
            r"january|february|march|april|may|june|july|august|september|october|november|december")
 _DAYS = r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-_TIME = re.compile(rf"\b(\d{{1,2}} ?h|\d{{1,2}}:\d{{2}}|\d{{4}}|{_MONTHS}|{_DAYS}|midi|minuit|noon|midnight|heures?|hours?|soir|nuit|matin|weekend|week-end)\b")
+_TIME = re.compile(rf"\b(\d{{1,2}} ?h|\d{{1,2}}:\d{{2}}|\d{{4}}|{_MONTHS}|{_DAYS}|"
+                   r"midi|minuit|noon|midnight|heures?|hours?|soir|nuit|matin|weekend|week-end)\b")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-Ý][\w’'-]*[a-zà-ÿ][\w’'-]*")
 _FULL_NAME = re.compile(r"\b([A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?)\s+([A-ZÀ-Ý][a-zà-ÿ]+)\b")
 

@@ -70,7 +70,9 @@ class ChatCompletionRequest(BaseModel):
     model: str = "grounded-qa"
     messages: list[ChatMessageIn] = Field(
         min_length=1,
-        json_schema_extra={"contains": {"type": "object", "properties": {"role": {"const": "user"}}, "required": ["role"]}},
+        json_schema_extra={
+            "contains": {"type": "object", "properties": {"role": {"const": "user"}}, "required": ["role"]},
+        },
     )
     stream: bool = False
 
@@ -213,7 +215,7 @@ def request_models(settings, generators: list[str]):
                            description="The question, in French or English.")
     top_k_field = Field(None, ge=1, le=settings.max_top_k, description="How many passages to retrieve.")
     top_k_type = Annotated[int, BeforeValidator(_integral)]  # JSON Schema calls 5.0 an integer too
-    generator_name = Literal[tuple(["auto", *generators])]  # type: ignore[misc]
+    generator_name = Literal[("auto", *generators)]  # type: ignore[misc]
 
     class Turn(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=True)
@@ -283,7 +285,8 @@ def create_app(service: QAService) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {_readable(e)}" for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {_readable(e)}"
+                             for e in exc.errors())
         return error_response(422, "invalid_request", problems or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
@@ -299,8 +302,8 @@ def create_app(service: QAService) -> FastAPI:
         # error reaching here is the Chroma server's: tell the client to retry.
         if isinstance(exc, (StoreUnavailable, httpx.TransportError)):
             log.warning("vector store unavailable: %s", exc)
-            return error_response(503, "store_unavailable", "the vector store (Chroma) cannot be reached; retry shortly",
-                                  {"Retry-After": "5"})
+            return error_response(503, "store_unavailable",
+                                  "the vector store (Chroma) cannot be reached; retry shortly", {"Retry-After": "5"})
         if isinstance(exc, StorageFull):
             log.error("%s", exc)
             return error_response(507, "storage_full", str(exc))
@@ -327,7 +330,8 @@ def create_app(service: QAService) -> FastAPI:
                            history=[t.model_dump() for t in request.history], strict=request.strict)
 
     @v1.post("/ask/stream", tags=["questions"], response_class=StreamingResponse,
-             responses={200: {"content": {"text/event-stream": {}}, "description": "delta*, citations, done (or error)"}})
+             responses={200: {"content": {"text/event-stream": {}},
+                              "description": "delta*, citations, done (or error)"}})
     async def ask_stream(request: AskRequest) -> StreamingResponse:
         events = service.ask_stream(request.question, top_k=request.top_k, generator=request.generator,
                                     history=[t.model_dump() for t in request.history], strict=request.strict)
@@ -363,7 +367,8 @@ def create_app(service: QAService) -> FastAPI:
         answer = await run_in_threadpool(_final, first, events)
         return {
             "id": completion_id, "object": "chat.completion", "created": created, "model": request.model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer},
+                         "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
             "citations": [c.model_dump() for c in answer.citations],
             "abstained": answer.abstained,
@@ -372,13 +377,16 @@ def create_app(service: QAService) -> FastAPI:
     @v1.get("/documents", response_model=DocumentList, tags=["documents"])
     def list_documents() -> DocumentList:
         return DocumentList(documents=[
-            DocumentOut(doc_id=d.doc_id, title=d.title, source=d.source, date=d.date, language=d.language, chunks=d.chunks)
+            DocumentOut(doc_id=d.doc_id, title=d.title, source=d.source, date=d.date, language=d.language,
+                        chunks=d.chunks)
             for d in service.documents()])
 
     @v1.post("/documents", response_model=UploadResult, tags=["documents"])
     async def upload_documents(
-        files: Annotated[list[UploadFile], File(description=f"{', '.join(SUPPORTED_SUFFIXES)} files",
-                                                 json_schema_extra={"minItems": 1, "maxItems": settings.max_upload_files})],
+        files: Annotated[list[UploadFile], File(
+            description=f"{', '.join(SUPPORTED_SUFFIXES)} files",
+            json_schema_extra={"minItems": 1, "maxItems": settings.max_upload_files},
+        )],
     ) -> UploadResult:
         if len(files) > settings.max_upload_files:
             raise ApiError(422, "too_many_files", f"at most {settings.max_upload_files} files per upload")
@@ -388,7 +396,8 @@ def create_app(service: QAService) -> FastAPI:
             received.append((upload.filename or "document", data))
         outcome = await run_in_threadpool(service.add_documents, received)
         result = UploadResult(
-            documents=[UploadedDocument(filename=name, doc_id=doc_id, chunks=chunks) for name, doc_id, chunks in outcome.indexed],
+            documents=[UploadedDocument(filename=name, doc_id=doc_id, chunks=chunks)
+                       for name, doc_id, chunks in outcome.indexed],
             errors=[UploadProblem(filename=name, message=message) for name, message in outcome.rejected],
         )
         if not result.documents:
@@ -474,4 +483,5 @@ def _methods_for(app: FastAPI, scope) -> list[str]:
 
 
 def _code_for(status: int) -> str:
-    return {404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}.get(status, "http_error")
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}
+    return codes.get(status, "http_error")

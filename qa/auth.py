@@ -83,7 +83,7 @@ class Gate:
         cookie = SimpleCookie()
         try:
             cookie.load(headers.get("cookie") or "")
-        except Exception:  # a malformed Cookie header is the same as none
+        except Exception:  # noqa: BLE001 - any malformed Cookie header is the same as none
             return None
         return self._role_from_session(cookie[COOKIE].value) if COOKIE in cookie else None
 
@@ -99,7 +99,8 @@ class Gate:
         return role if hmac.compare_digest(signature, self._signature(role, int(expires))) else None  # type: ignore[return-value]
 
     def _signature(self, role: str, expires: int) -> str:
-        return hmac.new(self._keys[role].encode(), f"grounded-qa session {role} {expires}".encode(), hashlib.sha256).hexdigest()
+        message = f"grounded-qa session {role} {expires}".encode()
+        return hmac.new(self._keys[role].encode(), message, hashlib.sha256).hexdigest()
 
 
 def may_change_documents(role: Role | None) -> bool:
@@ -138,7 +139,8 @@ class GateMiddleware:
                 return await send({"type": "websocket.close", "code": 1008})
             if method == "GET" and "text/html" in headers.get("accept", ""):
                 target = path + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")
-                return await RedirectResponse(f"{LOGIN_PATH}?next={quote(target)}", status_code=303)(scope, receive, send)
+                redirect = RedirectResponse(f"{LOGIN_PATH}?next={quote(target)}", status_code=303)
+                return await redirect(scope, receive, send)
             return await _error(401, "unauthorized", "a valid 'Authorization: Bearer <key>' header or a session "
                                 "from the login page is required", {"WWW-Authenticate": "Bearer"})(scope, receive, send)
         if needs_admin(method, path) and not may_change_documents(role):
@@ -201,12 +203,15 @@ def _login_page(lang: str, target: str, failed: bool = False) -> HTMLResponse:
     text = _LOGIN_TEXT[lang]
     error = f'<p class="error" role="alert">{text["failed"]}</p>' if failed else ""
     page = f"""<!doctype html>
-<html lang="{text['lang']}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="{text['lang']}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{text['title']}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:24rem;margin:12vh auto;padding:0 1rem}}
-input,button{{font-size:1rem;padding:.5rem;width:100%;box-sizing:border-box;margin:.3rem 0}}.error{{color:#b00020}}</style>
+input,button{{font-size:1rem;padding:.5rem;width:100%;box-sizing:border-box;margin:.3rem 0}}
+.error{{color:#b00020}}</style>
 </head><body><h1>{text['title']}</h1>{error}
 <form method="post" action="{LOGIN_PATH}?next={html.escape(quote(target))}">
-<label for="key">{text['prompt']}</label><input id="key" name="key" type="password" autocomplete="current-password" autofocus required>
+<label for="key">{text['prompt']}</label><input id="key" name="key" type="password"
+ autocomplete="current-password" autofocus required>
 <button type="submit">{text['submit']}</button></form></body></html>"""
     return HTMLResponse(page, status_code=401 if failed else 200)

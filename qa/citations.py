@@ -86,7 +86,8 @@ def verify(
             supported = judge.supports(sentence.claim, evidence, context=question)
             written = sentence.text
         else:
-            markers = [n for n, shown in passages.items() if judge.supports(sentence.claim, shown, context=question)][:1]
+            markers = [n for n, shown in passages.items()
+                       if judge.supports(sentence.claim, shown, context=question)][:1]
             supported = bool(markers)
             written = sentence.text + "".join(f" [{n}]" for n in markers)
             repaired |= supported

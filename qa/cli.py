@@ -34,8 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--gate", action="store_true", help="exit 1 when a metric is under its threshold")
 
     bench = commands.add_parser("bench", help="measure speed and retrieval quality on this machine")
-    bench.add_argument("--out", type=Path, default=Path("eval/reports/bench"), help="folder for bench.json and the chart")
-    bench.add_argument("--skip", nargs="*", default=[], help="sections to leave out: quality indexing latency server scale")
+    bench.add_argument("--out", type=Path, default=Path("eval/reports/bench"),
+                       help="folder for bench.json and the chart")
+    bench.add_argument("--skip", nargs="*", default=[],
+                       help="sections to leave out: quality indexing latency server scale")
 
     serve = commands.add_parser("serve", help="serve the HTTP API and the chat")
     serve.add_argument("--host")
@@ -50,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = Settings()
-        return {"index": _index, "ask": _ask, "eval": _eval, "bench": _bench, "serve": _serve}[args.command](args, settings)
+        command = {"index": _index, "ask": _ask, "eval": _eval, "bench": _bench, "serve": _serve}[args.command]
+        return command(args, settings)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # every failure the user can act on ends here, as one line
@@ -160,7 +163,8 @@ def _bench(args, settings: Settings) -> int:
     figures = run(settings.corpus_dir, args.out, tuple(args.skip))
     print()
     print(table(figures))
-    print(f"\nFigures: {args.out / 'bench.json'}" + (f", chart: {args.out / 'latency_vs_size.png'}" if "scale" in figures else ""))
+    chart = f", chart: {args.out / 'latency_vs_size.png'}" if "scale" in figures else ""
+    print(f"\nFigures: {args.out / 'bench.json'}{chart}")
     return 0
 
 
@@ -169,7 +173,6 @@ def _serve(args, settings: Settings) -> int:
 
     from qa.api import create_app
     from qa.service import QAService
-
     from ui.app import mount
 
     host = args.host or settings.host

@@ -123,7 +123,8 @@ def build_generators(settings: Settings) -> Generators:
         available["llm"] = LLMGenerator(llm)
         return Generators(available)
     if settings.local_llm and local_llm.runtime_installed():
-        server = local_llm.LocalLLMServer(lambda: local_llm.assemble(settings.models_dir), settings.local_llm_threads).start()
+        server = local_llm.LocalLLMServer(lambda: local_llm.assemble(settings.models_dir),
+                                          settings.local_llm_threads).start()
         llm = build_llm(local_llm.MODEL_FILE, server.url, None, context_window=local_llm.CONTEXT_WINDOW, **common)
         available["llm"] = LLMGenerator(llm, not_ready=server.not_ready)
         return Generators(available, server)

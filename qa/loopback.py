@@ -41,7 +41,8 @@ def serving(app):
 
 
 def answers(url: str, timeout: float, interval: float = 0.2, keep_waiting: Callable[[], bool] = lambda: True) -> bool:
-    """Poll GET `url` until it answers 200: False once `timeout` s pass or `keep_waiting()` is false (its process died)."""
+    """Poll GET `url` until it answers 200; False once `timeout` s pass or `keep_waiting()` turns false
+    (its process died)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and keep_waiting():
         try:

@@ -8,16 +8,20 @@ PHRASES = {
         "also": "Par ailleurs :",
         "quote": ("« ", " »"),
         "abstain": "Je ne trouve pas la réponse à cette question dans les documents.",
-        "llm_fallback": "La réponse du modèle de langage n’a pas pu être utilisée ({reason}) : voici ce que disent les documents.",
-        "llm_unverified": "Les passages cités ne confirment pas la réponse du modèle de langage : voici ce que disent les documents.",
+        "llm_fallback": ("La réponse du modèle de langage n’a pas pu être utilisée ({reason}) : "
+                         "voici ce que disent les documents."),
+        "llm_unverified": ("Les passages cités ne confirment pas la réponse du modèle de langage : "
+                           "voici ce que disent les documents."),
     },
     "en": {
         "lead": "According to the documents:",
         "also": "Also:",
         "quote": ("“", "”"),
         "abstain": "I could not find the answer to this question in the documents.",
-        "llm_fallback": "The language model's answer could not be used ({reason}); this answer is quoted from the documents.",
-        "llm_unverified": "The passages it cites do not support the language model's answer; this answer is quoted from the documents.",
+        "llm_fallback": ("The language model's answer could not be used ({reason}); "
+                         "this answer is quoted from the documents."),
+        "llm_unverified": ("The passages it cites do not support the language model's answer; "
+                           "this answer is quoted from the documents."),
     },
 }
 

@@ -57,7 +57,8 @@ class SentenceRetriever(BaseRetriever):
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         vector = query_bundle.embedding or self.embed_model.get_query_embedding(query_bundle.query_str)
         best: dict[str, float] = {}
-        for chunk, similarity in self.store.chunks_of_nearest_sentences(np.asarray(vector, dtype=np.float32), self.top_k):
+        nearest = self.store.chunks_of_nearest_sentences(np.asarray(vector, dtype=np.float32), self.top_k)
+        for chunk, similarity in nearest:
             best.setdefault(chunk, similarity)
         return [NodeWithScore(node=n, score=best[n.node_id]) for n in self.store.nodes(list(best))]
 

@@ -25,8 +25,10 @@ class Settings(BaseSettings):
     # Where things live
     data_dir: Path = Field(REPO_ROOT / ".qa", description="Index, caches and uploads.")
     corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Folder indexed by default.")
-    embedding_cache: Path | None = Field(None, description="Vector cache file (default: <data_dir>/embeddings.sqlite3).")
-    collection: str = Field("documents", min_length=3, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$")
+    embedding_cache: Path | None = Field(
+        None, description="Vector cache file (default: <data_dir>/embeddings.sqlite3).")
+    collection: str = Field(
+        "documents", min_length=3, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$")
     corpora_dir: Path = Field(Path.home() / ".cache" / "grounded-qa" / "corpora",
                               description="Real evaluation corpora, fetched once (eval/corpora.py), outside the repo.")
 
@@ -72,15 +74,18 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     max_question_chars: int = Field(2000, ge=10)
     max_history_turns: int = Field(20, ge=0)
-    max_history_turn_chars: int = Field(8000, ge=10, description="Longest earlier turn (an answer runs longer than a question).")
-    max_upload_bytes: int = Field(20_000_000, ge=1000, description="Largest file accepted, uploaded or indexed from a folder.")
+    max_history_turn_chars: int = Field(
+        8000, ge=10, description="Longest earlier turn (an answer runs longer than a question).")
+    max_upload_bytes: int = Field(
+        20_000_000, ge=1000, description="Largest file accepted, uploaded or indexed from a folder.")
     max_upload_files: int = Field(20, ge=1)
     max_body_bytes: int = Field(25_000_000, ge=1000, description="Largest upload request body.")
     max_json_bytes: int = Field(256_000, ge=1000, description="Largest JSON request body.")
     rate_limit_per_minute: int = Field(300, ge=0, description="Requests per minute per client on /v1 (0: no limit).")
     rate_limit_burst: int = Field(60, ge=1)
     rate_limit_clients: int = Field(100_000, ge=1, description="Most client addresses the rate limiter remembers.")
-    ui_concurrency: int = Field(1, ge=1, description="Answers the chat generates at once (the machine's CPU is shared).")
+    ui_concurrency: int = Field(
+        1, ge=1, description="Answers the chat generates at once (the machine's CPU is shared).")
     ui_queue_size: int = Field(32, ge=1, description="Chat requests waiting beyond this are told the server is busy.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API from a browser.")
 

@@ -170,3 +170,18 @@ def test_every_standalone_question_gets_the_same_answer_asked_first_or_inside_a_
     assert all(a.standalone_question is None for a in later)
     assert [(i.id, a.abstained, a.answer) for i, a in zip(items, later)] == [
         (i.id, a.abstained, a.answer) for i, a in zip(items, first)]
+
+
+def test_auto_answers_with_quotes_when_only_the_bundled_model_is_there(demo_service):
+    """Quotes beat the bundled 1.5B model on correctness (README); a configured server's model is
+    used by auto (tests/test_llm.py, the failing-server test)."""
+    from qa.components import Generators
+    from qa.generators import ExtractiveGenerator
+    from qa.llm import LLMGenerator, build_llm
+    from qa.service import QAService
+
+    unreachable = build_llm("bundled", "http://127.0.0.1:9/v1", None, timeout=1, max_tokens=8, context_window=4096)
+    service = QAService(demo_service.parts, Generators({"extractive": ExtractiveGenerator(), "llm": LLMGenerator(unreachable)}))
+    answer = service.ask("Combien d’employés ont signé la lettre ?")
+    assert answer.generator == "extractive" and answer.notice is None and "505" in answer.answer
+    assert service.ask("Combien d’employés ont signé la lettre ?", generator="llm").notice  # asked for, it is tried

@@ -9,9 +9,8 @@ from qa.loopback import serving
 
 @pytest.fixture(scope="module")
 def api(demo_service):
-    with serving(create_app(demo_service)) as url:
-        with httpx.Client(base_url=url, timeout=60) as client:
-            yield client
+    with serving(create_app(demo_service)) as url, httpx.Client(base_url=url, timeout=60) as client:
+        yield client
 
 
 def test_health_reports_documents_and_chunks(api):
@@ -82,7 +81,7 @@ def test_text_that_is_not_clean_unicode_gets_a_422(api, raw):
     assert response.status_code == 422 and response.json()["error"]["code"] in ("invalid_text", "invalid_request")
 
 
-@pytest.mark.parametrize("question", ["مَن هو إيميت شير؟", "Qui est Emmett Shear ? 🤖🔥", "‮Qui est Shear ?"])
+@pytest.mark.parametrize("question", ["مَن هو إيميت شير؟", "Qui est Emmett Shear ? 🤖🔥", "\u202eQui est Shear ?"])
 def test_right_to_left_and_emoji_questions_are_answered(api, question):
     response = api.post("/v1/ask", json={"question": question})
     assert response.status_code == 200 and response.json()["answer"]

@@ -91,7 +91,8 @@ FOLLOW_UP = [
 
 
 def test_a_follow_up_is_made_standalone_before_retrieval(url):
-    answer = httpx.post(f"{url}/v1/ask", json={"question": "Et qui l’a remplacée ?", "history": FOLLOW_UP}, timeout=60).json()
+    follow_up = {"question": "Et qui l’a remplacée ?", "history": FOLLOW_UP}
+    answer = httpx.post(f"{url}/v1/ask", json=follow_up, timeout=60).json()
     assert "Mira Murati" in answer["standalone_question"]
     assert "Murati" in answer["answer"]  # without the history, nothing says who "she" is
 
@@ -103,7 +104,8 @@ def test_chat_messages_become_the_conversation(url):
 
 
 def test_an_unknown_model_is_a_404(url):
-    response = httpx.post(f"{url}/v1/chat/completions", json={"model": "gpt-9", "messages": [{"role": "user", "content": "x"}]})
+    request = {"model": "gpt-9", "messages": [{"role": "user", "content": "x"}]}
+    response = httpx.post(f"{url}/v1/chat/completions", json=request)
     assert response.status_code == 404 and response.json()["error"]["code"] == "model_not_found"
 
 
@@ -115,7 +117,8 @@ def test_documents_can_be_uploaded_asked_about_and_deleted(url, own_service):
     listed = httpx.get(f"{url}/v1/documents").json()["documents"]
     assert "voile" in [d["doc_id"] for d in listed] and len(listed) == 6
 
-    answer = httpx.post(f"{url}/v1/ask", json={"question": "Qui a fondé le club de voile de Valcourt ?"}, timeout=60).json()
+    question = {"question": "Qui a fondé le club de voile de Valcourt ?"}
+    answer = httpx.post(f"{url}/v1/ask", json=question, timeout=60).json()
     assert "Jeanne Martin" in answer["answer"] and answer["citations"][0]["doc_id"] == "voile"
 
     assert httpx.delete(f"{url}/v1/documents/voile").status_code == 204
@@ -135,7 +138,8 @@ def test_documents_can_be_uploaded_asked_about_and_deleted(url, own_service):
     ],
 )
 def test_uploads_are_sniffed_not_trusted_by_name(url, name, data, status):
-    response = httpx.post(f"{url}/v1/documents", files=[("files", (name, data, "application/octet-stream"))], timeout=60)
+    files = [("files", (name, data, "application/octet-stream"))]
+    response = httpx.post(f"{url}/v1/documents", files=files, timeout=60)
     assert response.status_code == status
     assert response.json()["error"]["code"] == "upload_rejected"
 
@@ -197,7 +201,8 @@ def test_with_an_api_key_every_v1_route_needs_it(guarded_url):
         response = httpx.request(method.upper(), f"{guarded_url}{concrete}", json={})
         assert response.status_code == 401, (method, path)
         assert response.json()["error"]["code"] == "unauthorized"
-        wrong = httpx.request(method.upper(), f"{guarded_url}{concrete}", headers={"Authorization": "Bearer nope"}, json={})
+        wrong = httpx.request(method.upper(), f"{guarded_url}{concrete}", headers={"Authorization": "Bearer nope"},
+                              json={})
         assert wrong.status_code == 401
     assert httpx.get(f"{guarded_url}/healthz").status_code == 200
     ok = httpx.get(f"{guarded_url}/v1/documents", headers={"Authorization": "Bearer s3cret"})

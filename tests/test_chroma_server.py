@@ -34,8 +34,8 @@ class ChromaServer:
         self.path, self.port, self.process = path, free_port(), None
 
     def start(self) -> ChromaServer:
-        self.process = subprocess.Popen([str(CHROMA), "run", "--path", str(self.path), "--host", "127.0.0.1",
-                                         "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        command = [str(CHROMA), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(f"http://127.0.0.1:{self.port}/api/v2/heartbeat")
         return self
 
@@ -46,8 +46,9 @@ class ChromaServer:
 
 def serve(chroma: ChromaServer, data_dir: Path, embedding_cache: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "QA_CHROMA_HOST": "127.0.0.1", "QA_CHROMA_PORT": str(chroma.port), "QA_DATA_DIR": str(data_dir),
-           "QA_GENERATOR": "extractive", "QA_RATE_LIMIT_PER_MINUTE": "0", "QA_EMBEDDING_CACHE": str(embedding_cache)}
+    env = {**os.environ, "QA_CHROMA_HOST": "127.0.0.1", "QA_CHROMA_PORT": str(chroma.port),
+           "QA_DATA_DIR": str(data_dir), "QA_GENERATOR": "extractive", "QA_RATE_LIMIT_PER_MINUTE": "0",
+           "QA_EMBEDDING_CACHE": str(embedding_cache)}
     process = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -93,7 +94,8 @@ def test_what_one_process_indexes_the_other_answers_from(cluster):
 def test_a_document_added_through_one_process_is_found_by_keyword_in_the_other(cluster):
     _, first, second = cluster
     note = "Le club d’aviron Zéphyrine de Valcourt compte 317 rameurs.".encode()
-    assert httpx.post(f"{first}/v1/documents", files=[("files", ("aviron.txt", note, "text/plain"))], timeout=120).status_code == 200
+    files = [("files", ("aviron.txt", note, "text/plain"))]
+    assert httpx.post(f"{first}/v1/documents", files=files, timeout=120).status_code == 200
     hits = httpx.post(f"{second}/v1/search", json={"question": "Zéphyrine", "top_k": 1}, timeout=60).json()["hits"]
     assert hits[0]["doc_id"] == "aviron"
     assert httpx.delete(f"{second}/v1/documents/aviron").status_code == 204

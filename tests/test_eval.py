@@ -53,8 +53,8 @@ def test_a_broken_eval_set_is_reported_with_its_line(tmp_path):
 
 
 def test_our_sets_are_well_formed():
-    from eval.dataset import DEFAULT_SET
     from eval.calibrate import CALIBRATION_SET
+    from eval.dataset import DEFAULT_SET
 
     demo, calibration = load_set(DEFAULT_SET), load_set(CALIBRATION_SET)
     assert {i.question for i in demo}.isdisjoint(i.question for i in calibration)
@@ -73,7 +73,8 @@ def test_the_extractive_generator_passes_the_gate(demo_service, tmp_path):
     from eval.report import write_reports
     from qa.support import SupportScorer
 
-    results = run(load_set(DEFAULT_SET), InProcess(demo_service, "extractive"), SupportScorer(demo_service.parts.embed_model))
+    judge = SupportScorer(demo_service.parts.embed_model)
+    results = run(load_set(DEFAULT_SET), InProcess(demo_service, "extractive"), judge)
     summary = summarise(results)
     paths = write_reports(results, summary, tmp_path, {"generator": "extractive"})
     assert all(p.exists() and p.stat().st_size > 0 for p in paths.values())

@@ -22,7 +22,8 @@ from qa.settings import Settings
 def small_corpus(folder):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "shear.txt").write_text("Emmett Shear, cofondateur de Twitch, devient PDG par intérim d’OpenAI. " * 3)
-    (folder / "murati.md").write_text("# Mira Murati\n\nMira Murati était directrice de la technologie. Elle a été nommée PDG.")
+    (folder / "murati.md").write_text(
+        "# Mira Murati\n\nMira Murati était directrice de la technologie. Elle a été nommée PDG.")
     return folder
 
 
@@ -123,7 +124,8 @@ def test_a_missing_or_damaged_keyword_index_is_rebuilt_from_chroma(make_settings
 
 
 def run_cli(args, settings, **kwargs):
-    env = {**os.environ, "QA_DATA_DIR": str(settings.data_dir), "QA_EMBEDDING_CACHE": str(settings.embedding_cache_path)}
+    env = {**os.environ, "QA_DATA_DIR": str(settings.data_dir),
+           "QA_EMBEDDING_CACHE": str(settings.embedding_cache_path)}
     return subprocess.Popen([sys.executable, "-m", "qa.cli", *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kwargs)
 
@@ -151,7 +153,8 @@ def cold_run(settings):
 @pytest.mark.slow
 def test_twenty_sigkills_in_a_row_then_one_run_leave_the_index_a_clean_run_builds(make_settings, corpus_copy, tmp_path):
     """Each round edits an article, starts `qa index` and kills it at a random moment of the run."""
-    killed = make_settings(data_dir=tmp_path / "killed", corpus_dir=corpus_copy, embedding_cache=tmp_path / "cold.sqlite3")
+    killed = make_settings(data_dir=tmp_path / "killed", corpus_dir=corpus_copy,
+                           embedding_cache=tmp_path / "cold.sqlite3")
     articles = sorted(corpus_copy.glob("*.txt"))
     # Only child processes touch this index: an in-process Chroma client would keep a stale view of it.
     assert run_cli(["index", str(corpus_copy)], killed).wait(timeout=600) == 0
@@ -180,7 +183,7 @@ def test_twenty_sigkills_in_a_row_then_one_run_leave_the_index_a_clean_run_build
     assert interrupted == 20, f"only {interrupted} runs were still running when killed"
 
     finished = run_cli(["index", str(corpus_copy)], killed)
-    out, err = finished.communicate(timeout=600)
+    _, err = finished.communicate(timeout=600)
     assert finished.returncode == 0, err
     clean = make_settings(data_dir=tmp_path / "clean", corpus_dir=corpus_copy)
     build_index(clean).indexer.index_folder(corpus_copy)
@@ -230,21 +233,25 @@ def limit_file_size(limit: int):
 
 
 @pytest.mark.slow
-def test_a_full_disk_while_indexing_is_a_clear_error_and_the_previous_index_survives(make_settings, corpus_copy, tmp_path):
+def test_a_full_disk_while_indexing_is_a_clear_error_and_the_previous_index_survives(
+    make_settings, corpus_copy, tmp_path
+):
     settings = make_settings()
     build_index(settings).indexer.index_folder(corpus_copy)
     before = index_state(build_index(settings))
     answers_before = demo_answers(settings)
     article = next(corpus_copy.glob("*.txt"))
-    (corpus_copy / "copie.txt").write_text(article.read_text(encoding="utf-8").replace("OpenAI", "Open AI"), encoding="utf-8")
+    copy = article.read_text(encoding="utf-8").replace("OpenAI", "Open AI")
+    (corpus_copy / "copie.txt").write_text(copy, encoding="utf-8")
     largest = max(f.stat().st_size for f in settings.data_dir.rglob("*") if f.is_file())
 
     process = run_cli(["index", str(corpus_copy)], settings, preexec_fn=limit_file_size(largest))
-    out, err = process.communicate(timeout=600)
+    _, err = process.communicate(timeout=600)
 
     assert process.returncode == 2, err
     assert err.startswith("qa: error: the disk is full") and "Traceback" not in err
-    assert [d.doc_id for d in build_index(settings).store.documents()] == sorted(p.stem for p in corpus_copy.glob("*") if p.stem != "copie")
+    indexed = [d.doc_id for d in build_index(settings).store.documents()]
+    assert indexed == sorted(p.stem for p in corpus_copy.glob("*") if p.stem != "copie")
     assert demo_answers(settings) == answers_before
 
     finished = run_cli(["index", str(corpus_copy)], settings)
@@ -331,6 +338,7 @@ def test_a_quote_is_a_whole_unit_and_its_citation_names_section_and_page(real_in
 def test_the_text_embedded_and_keyword_indexed_starts_with_the_heading_path():
     meta = {"section": "Chapitre 6. Applications réseau › 6.4. Le serveur et les utilitaires d’impression"}
     assert searchable_text("Vous pouvez configurer CUPS.", meta) == (
-        "Chapitre 6. Applications réseau › 6.4. Le serveur et les utilitaires d’impression\nVous pouvez configurer CUPS."
+        "Chapitre 6. Applications réseau › 6.4. Le serveur et les utilitaires d’impression\n"
+        "Vous pouvez configurer CUPS."
     )
     assert searchable_text("Texte sans titre.", {"section": ""}) == "Texte sans titre."

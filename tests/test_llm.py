@@ -19,14 +19,15 @@ import httpx
 import pytest
 
 from qa import local_llm
+from qa.answer import Answer
 from qa.api import create_app
 from qa.loopback import serving
-from qa.answer import Answer
 from qa.service import Delta, QAService, Stage
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not local_llm.runtime_installed(), reason="the local model is not installed (make test installs it)"),
+    pytest.mark.skipif(not local_llm.runtime_installed(),
+                       reason="the local model is not installed (make test installs it)"),
 ]
 
 
@@ -68,9 +69,10 @@ def test_an_english_question_gets_an_english_answer(llm_service):
 
 
 def test_the_local_model_streams_verified_sentences_over_sse(llm_service):
-    with serving(create_app(llm_service)) as url:
-        with httpx.stream("POST", f"{url}/v1/ask/stream", json={"question": "Qui est Emmett Shear ?"}, timeout=120) as response:
-            events = list(sse_events(response))
+    question = {"question": "Qui est Emmett Shear ?"}
+    with (serving(create_app(llm_service)) as url,
+          httpx.stream("POST", f"{url}/v1/ask/stream", json=question, timeout=120) as response):
+        events = list(sse_events(response))
     done = events[-1][1]
     assert events[-1][0] == "done" and done["generator"] == "llm"
     assert "".join(data["text"] for name, data in events if name == "delta") == done["answer"]
@@ -149,7 +151,7 @@ def test_a_model_server_killed_mid_answer_means_an_extractive_answer_then_a_rest
 class _WireProtocolServer(BaseHTTPRequestHandler):
     """Answers every POST with `answer()`: (status, content type, body)."""
 
-    def do_POST(self):  # noqa: N802 (http.server's naming)
+    def do_POST(self):
         self.rfile.read(int(self.headers.get("content-length", 0)))
         status, content_type, body = self.answer()
         self.send_response(status)
@@ -168,7 +170,8 @@ class _FailingModelServer(_WireProtocolServer):
     status = 429
 
     def answer(self):
-        return self.status, "application/json", json.dumps({"error": {"message": "slow down", "type": "rate_limit_error"}}).encode()
+        error = {"error": {"message": "slow down", "type": "rate_limit_error"}}
+        return self.status, "application/json", json.dumps(error).encode()
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])
@@ -199,7 +202,7 @@ class _ScriptedModelServer(BaseHTTPRequestHandler):
     reply = ""
     pause_at, pause = -1, 0.0
 
-    def do_POST(self):  # noqa: N802 (http.server's naming)
+    def do_POST(self):
         self.rfile.read(int(self.headers.get("content-length", 0)))
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
@@ -255,7 +258,8 @@ def test_an_answer_the_passages_do_not_support_is_replaced_by_quotes_and_only_th
     text, answer = streamed(list(service.ask_stream(QUESTION)))
     assert answer.generator == "extractive" and "505" in answer.answer and "9 999" not in text
     assert text == answer.answer and text.startswith("D’après les documents")  # no rejected text, no gap before
-    assert answer.notice == "Les passages cités ne confirment pas la réponse du modèle de langage : voici ce que disent les documents."
+    assert answer.notice == ("Les passages cités ne confirment pas la réponse du modèle de langage : "
+                             "voici ce que disent les documents.")
 
 
 @pytest.mark.parametrize("strict", [False, True])

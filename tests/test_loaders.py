@@ -52,7 +52,8 @@ def test_a_utf8_byte_order_mark_is_not_part_of_the_text(tmp_path):
 
 @pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
 def test_latin1_and_cp1252_files_are_not_mangled(tmp_path, encoding):
-    text = "Le conseil d’administration a nommé Emmett Shear – été, œuvre." if encoding == "cp1252" else "Le conseil a nommé Emmett Shear, été."
+    text = ("Le conseil d’administration a nommé Emmett Shear – été, œuvre." if encoding == "cp1252"
+            else "Le conseil a nommé Emmett Shear, été.")
     path = write(tmp_path, "ancien.txt", text.encode(encoding))
     assert load_document(path, tmp_path).text == text
 
@@ -67,7 +68,8 @@ def test_html_keeps_the_text_and_drops_scripts_and_styles(tmp_path):
 
 
 def test_markdown_title_comes_from_its_heading(tmp_path):
-    doc = load_document(write(tmp_path, "notes.md", b"# Chronologie\n\nLe 17 novembre 2023, Sam Altman est licencie."), tmp_path)
+    path = write(tmp_path, "notes.md", b"# Chronologie\n\nLe 17 novembre 2023, Sam Altman est licencie.")
+    doc = load_document(path, tmp_path)
     assert doc.title == "Chronologie"
     assert doc.date == "2023-11-17"
 
@@ -164,7 +166,8 @@ REAL = Path(__file__).parent / "data" / "real"
 CHAPTER = "Chapitre 6. Applications réseau"
 PRINTING = "6.4. Le serveur et les utilitaires d’impression"
 CUPS_SENTENCE = "Vous pouvez configurer le système CUPS en pointant votre navigateur web sur « http://localhost:631/ »."
-CUPS_ROW = "paquet: cups | popcon: V:116, I:406 | taille: 1027 | port: IPP (631) | description: Serveur Internet d’impression CUPS"
+CUPS_ROW = ("paquet: cups | popcon: V:116, I:406 | taille: 1027 | port: IPP (631) | "
+            "description: Serveur Internet d’impression CUPS")
 
 
 def real(name: str):
@@ -220,7 +223,8 @@ def test_markdown_is_parsed_not_indexed_as_syntax():
     assert block_holding(doc, "rfc3501 : service IMAP4").kind == "item"
 
 
-@pytest.mark.parametrize("name", ["printing-markdown.md", "printing-word.docx", "printing-opendocument.odt", "printing-ebook.epub"])
+@pytest.mark.parametrize("name", ["printing-markdown.md", "printing-word.docx", "printing-opendocument.odt",
+                                  "printing-ebook.epub"])
 def test_every_format_keeps_sentences_table_rows_and_headings(name):
     doc = real(name)
     assert CUPS_SENTENCE in units(doc)

@@ -9,7 +9,8 @@ def sentences(text):
 
 
 def test_guillemets_stay_with_the_sentence_they_close():
-    assert sentences("Il a dit « c’est fini. » Puis il est parti.") == ["Il a dit « c’est fini. »", "Puis il est parti."]
+    expected = ["Il a dit « c’est fini. »", "Puis il est parti."]
+    assert sentences("Il a dit « c’est fini. » Puis il est parti.") == expected
 
 
 def test_an_opening_guillemet_starts_the_next_sentence():
@@ -89,7 +90,8 @@ def test_a_prose_block_is_split_into_sentences_and_other_blocks_are_units_whole(
 
 
 def test_a_sentence_never_runs_from_one_block_into_the_next():
-    doc = built(("paragraph", "Une phrase sans point final"), ("paragraph", "« et une autre » qui commence en minuscule."))
+    doc = built(("paragraph", "Une phrase sans point final"),
+                ("paragraph", "« et une autre » qui commence en minuscule."))
     assert units(doc) == ["Une phrase sans point final", "« et une autre » qui commence en minuscule."]
 
 

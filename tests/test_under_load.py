@@ -12,6 +12,8 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
+from typing import Self
 
 import httpx
 import pytest
@@ -56,7 +58,7 @@ class Readers:
                     else:
                         self.answered += 1
 
-    def __enter__(self) -> Readers:
+    def __enter__(self) -> Self:
         for thread in self._threads:
             thread.start()
         return self
@@ -73,9 +75,10 @@ def test_questions_keep_being_answered_while_documents_are_indexed(make_settings
     service = QAService.from_settings(settings)
     service.index_folder(corpus_copy)
     known = {d.doc_id for d in service.parts.store.documents()} | {"voile"}
-    article = sorted(corpus_copy.glob("*.txt"))[0]
+    article = min(corpus_copy.glob("*.txt"))
 
-    with serving(create_app(service)) as url, Readers(url, known) as readers, httpx.Client(base_url=url, timeout=120) as http:
+    with (serving(create_app(service)) as url, Readers(url, known) as readers,
+          httpx.Client(base_url=url, timeout=120) as http):
         for _ in range(3):
             uploaded = http.post("/v1/documents", files=[("files", ("voile.txt", NOTE, "text/plain"))])
             assert uploaded.status_code == 200, uploaded.text
@@ -92,14 +95,14 @@ def test_questions_keep_being_answered_while_documents_are_indexed(make_settings
 
 
 def rss_mb(pid: int) -> float:
-    status = open(f"/proc/{pid}/status").read()
+    status = Path(f"/proc/{pid}/status").read_text()
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) / 1024
 
 
 @pytest.mark.soak
 def test_a_ten_minute_soak_has_no_errors_and_memory_stays_flat(make_settings, corpus_copy):
     """Moderate, mixed traffic; memory after the first minute is the baseline."""
-    seconds = float(os.environ.get("SOAK_SECONDS", 600))
+    seconds = float(os.environ.get("SOAK_SECONDS", "600"))
     settings = make_settings()
     build_index(settings).indexer.index_folder(corpus_copy)
     known = {d.doc_id for d in build_index(settings).store.documents()} | {"voile"}
@@ -111,10 +114,12 @@ def test_a_ten_minute_soak_has_no_errors_and_memory_stays_flat(make_settings, co
             started, rounds = time.monotonic(), 0
             while (elapsed := time.monotonic() - started) < seconds:
                 if rounds % 6 == 0:  # about once a minute, a document comes and goes
-                    assert http.post("/v1/documents", files=[("files", ("voile.txt", NOTE, "text/plain"))]).status_code == 200
+                    upload = [("files", ("voile.txt", NOTE, "text/plain"))]
+                    assert http.post("/v1/documents", files=upload).status_code == 200
                     assert http.delete("/v1/documents/voile").status_code == 204
-                streamed = http.post("/v1/chat/completions", json={"model": "grounded-qa", "stream": True,
-                                                                    "messages": [{"role": "user", "content": random.choice(QUESTIONS)}]})
+                question = {"role": "user", "content": random.choice(QUESTIONS)}
+                streamed = http.post("/v1/chat/completions",
+                                     json={"model": "grounded-qa", "stream": True, "messages": [question]})
                 assert streamed.status_code == 200
                 samples.append((elapsed, rss_mb(pid)))
                 rounds += 1
@@ -130,15 +135,18 @@ def test_a_ten_minute_soak_has_no_errors_and_memory_stays_flat(make_settings, co
 
 
 def cli(settings, *args: str) -> str:
-    env = {**os.environ, "QA_DATA_DIR": str(settings.data_dir), "QA_EMBEDDING_CACHE": str(settings.embedding_cache_path),
-           "QA_GENERATOR": "extractive"}
-    done = subprocess.run([sys.executable, "-m", "qa.cli", *args], env=env, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "QA_DATA_DIR": str(settings.data_dir),
+           "QA_EMBEDDING_CACHE": str(settings.embedding_cache_path), "QA_GENERATOR": "extractive"}
+    done = subprocess.run([sys.executable, "-m", "qa.cli", *args], env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 @pytest.mark.slow
-def test_qa_index_in_another_process_changes_what_a_running_server_answers_and_loses_nothing(make_settings, corpus_copy):
+def test_qa_index_in_another_process_changes_what_a_running_server_answers_and_loses_nothing(
+    make_settings, corpus_copy
+):
     """`qa serve` and `qa index` on one embedded store: each sees the other's writes."""
     settings = make_settings()
     cli(settings, "index", str(corpus_copy))

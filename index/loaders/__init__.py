@@ -58,7 +58,8 @@ def doc_id_for(path: Path, root: Path) -> str:
 def load_document(path: Path, root: Path, data: bytes | None = None) -> SourceDocument:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise DocumentError(f"unsupported file type '{suffix or path.name}' (supported: {', '.join(SUPPORTED_SUFFIXES)})")
+        supported = ", ".join(SUPPORTED_SUFFIXES)
+        raise DocumentError(f"unsupported file type '{suffix or path.name}' (supported: {supported})")
     if data is None:
         try:
             data = path.read_bytes()
@@ -67,7 +68,10 @@ def load_document(path: Path, root: Path, data: bytes | None = None) -> SourceDo
     if not data.strip():
         raise DocumentError("empty file")
     try:
-        parsed = _BINARY_LOADERS[suffix](data) if suffix in _BINARY_LOADERS else _TEXT_LOADERS[suffix](decode_text(data))
+        if suffix in _BINARY_LOADERS:
+            parsed = _BINARY_LOADERS[suffix](data)
+        else:
+            parsed = _TEXT_LOADERS[suffix](decode_text(data))
     except DocumentError:
         raise
     except Exception as exc:  # each parsing library has its own errors for a damaged file: one line, not a crash

@@ -9,7 +9,9 @@ from index.loaders.office import zip_kind
 from index.loaders.structure import DocumentError
 from index.loaders.text import decode_text
 
-_BINARY_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF", b"MZ", b"\x00\x00\x01\x00")
+_BINARY_SIGNATURES = (
+    b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF", b"MZ", b"\x00\x00\x01\x00",
+)
 _ZIP_FORMATS = (".docx", ".odt", ".epub")
 _TEXT_FORMATS = (".txt", ".md", ".html", ".htm")
 
@@ -33,7 +35,8 @@ def sniff_suffix(data: bytes, claimed: str) -> str | None:
     except DocumentError:
         return None
     if claimed in (".html", ".htm"):
-        return claimed if re.search(r"<\s*(html|head|body|p|div|h[1-6]|title|!doctype)\b", text, re.IGNORECASE) else None
+        looks_like_html = re.search(r"<\s*(html|head|body|p|div|h[1-6]|title|!doctype)\b", text, re.IGNORECASE)
+        return claimed if looks_like_html else None
     return claimed
 
 

@@ -36,7 +36,8 @@ DOCUMENT = [
     ("table", ["paquet", "popcon", "taille", "port", "description"], [
         ["lpr", "V:3, I:3", "367", "imprimante (515)", "BSD lpr/lpd (démon d’impression)"],
         ["cups", "V:116, I:406", "1027", "IPP (631)", "Serveur Internet d’impression CUPS"],
-        ["cups-bsd", "V:31, I:249", "122", "", "commandes d’impression BSD pour CUPS : lpr(1), lpq(1), lprm(1), lpc(8)"],
+        ["cups-bsd", "V:31, I:249", "122", "",
+         "commandes d’impression BSD pour CUPS : lpr(1), lpq(1), lprm(1), lpc(8)"],
     ]),
     ("paragraph", [("Vous pouvez configurer le système CUPS en pointant votre navigateur web sur « ", None),
                    ("http://localhost:631/", "http://localhost:631/"), (" ».", None)]),
