@@ -32,6 +32,8 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _WORD = re.compile(r"[^\W\d_]+")
 NAME_PREFIX = 5
 SUPPORT_THRESHOLD = 0.45
+FRAMING_WORDS = 6  # words around a quote that only frame it: "According to the documents:"
+_OUTER_QUOTE = re.compile(r"[«“](.+)[»”]", re.S)  # from the first opening mark to the last closing one
 # e5 similarities live in a narrow band: at FLOOR a claim is unrelated, FLOOR + SPAN a
 # paraphrase.  A claim and a passage in two languages score lower for the same meaning.
 SIMILARITY_FLOOR = {"same": 0.86, "cross": 0.80}
@@ -55,6 +57,8 @@ class SupportScorer:
         the claim when it says the opposite (a negation one side only), or when it gives
         the claim's two participants the other roles (who replaced whom): see `contradicts`.
         """
+        if is_a_quote_of(claim, passages):  # the checks below are for claims in other words
+            return 1.0
         claim = _normalise_times(claim.strip())
         if not claim or not passages:
             return 0.0
@@ -91,6 +95,16 @@ class SupportScorer:
 
     def supports(self, claim: str, passages: Sequence[str], passage_vectors: np.ndarray | None = None, context: str = "") -> bool:
         return self.score(claim, passages, passage_vectors, context) >= self.threshold
+
+
+def is_a_quote_of(claim: str, passages: Sequence[str]) -> bool:
+    """Whether the claim is a passage's own words between quotation marks, framed in a few words
+    ("D’après les documents : « … » [1]"): a verbatim quote cannot misstate its source."""
+    match = _OUTER_QUOTE.search(claim)
+    if not match or len(_WORD.findall(claim[: match.start()] + claim[match.end() :])) > FRAMING_WORDS:
+        return False
+    quoted = " ".join(match.group(1).split()).strip("«»“” ")
+    return bool(quoted) and any(quoted in " ".join(p.split()) for p in passages)
 
 
 def containment(claim: str, passage: str) -> float:

@@ -181,3 +181,16 @@ def test_a_number_or_a_title_that_belongs_to_something_else_is_not_supported(jud
     ports = "Le deuxième effort de portage est celui du noyau BSD."
     assert judge.supports("The BSD kernel was the second porting effort.", [ports])
     assert not judge.supports("The BSD kernel was the first porting effort.", [ports])
+
+
+def test_a_quote_of_the_passage_framed_in_a_few_words_is_supported_and_an_altered_one_is_not():
+    from qa.support import is_a_quote_of
+
+    passage = ("Pourtant, dimanche, le journal a affirmé que d’importants investisseurs, au premier rang desquels "
+               "Microsoft, « faisaient des efforts pour faire revenir Sam Altman ». Le conseil a refusé.")
+    quote = ("Pourtant, dimanche, le journal a affirmé que d’importants investisseurs, au premier rang desquels "
+             "Microsoft, « faisaient des efforts pour faire revenir Sam Altman ».")
+    assert is_a_quote_of(f"D’après les documents : « {quote} » [1]", [passage])
+    assert is_a_quote_of(f"According to the documents: “{quote}” [1]", [passage])
+    assert not is_a_quote_of(f"D’après les documents : « {quote.replace('Microsoft', 'Google')} » [1]", [passage])
+    assert not is_a_quote_of(f"Le journal, qui cite des sources nombreuses et anonymes, écrit que « {quote} »", [passage])
