@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--url", help="evaluate a running server (POST /v1/ask) instead of in-process")
     evaluate.add_argument("--out", type=Path, default=Path("eval/reports/latest"), help="folder for the reports")
     evaluate.add_argument("--gate", action="store_true", help="exit 1 when a metric is under its threshold")
+    evaluate.add_argument("--conversation", action="store_true",
+                          help="ask the set as one conversation, each question after the ones before it")
 
     bench = commands.add_parser("bench", help="measure speed and retrieval quality on this machine")
     bench.add_argument("--out", type=Path, default=Path("eval/reports/bench"),
@@ -139,14 +141,15 @@ def _eval(args, settings: Settings) -> int:
         judge = SupportScorer(service.parts.embed_model)
     bar = tqdm(total=len(items), unit="question", desc="evaluating", file=sys.stderr, disable=None)
     try:
-        results = run(items, target, judge, progress=lambda done, total: bar.update(1))
+        results = run(items, target, judge, progress=lambda done, total: bar.update(1), conversation=args.conversation)
     finally:
         bar.close()
         if not args.url:
             service.close()
     summary = summarise(results)
     generator = results[0].answer.generator
-    meta = {"set": str(eval_set), "generator": generator, "target": args.url or "in-process", "questions": len(items)}
+    meta = {"set": str(eval_set), "generator": generator, "target": args.url or "in-process", "questions": len(items),
+            "conversation": args.conversation}
     print(format_table(summary))
     paths = write_reports(results, summary, args.out, meta)
     print("\nReports: " + ", ".join(str(p) for p in paths.values()))
