@@ -1,4 +1,4 @@
-"""Issue 18, item 2 in a real browser: what is typed while an answer streams is never lost.
+"""Issue 18, items 2 and 3 in a real browser: no lost input, stages shown as they happen.
 
 The served service pauses between the events of its answer stream, as a slow model
 would, so what the page shows while it waits can be seen. Each test runs at 1280x900
@@ -94,3 +94,20 @@ def test_stop_cancels_the_answer_and_keeps_what_was_typed(page, viewport):
     assert page.locator("#chat .answer").count() == 1 and page.locator("#chat .source-card").count() == 0
     assert box.input_value() == "un brouillon"
     shoot(page, f"chat-stopped-{viewport}")
+
+
+def test_the_stages_show_as_they_happen(page, viewport):
+    page.evaluate("""() => { window.stages = [];
+        new MutationObserver(() => {
+            const now = document.querySelector('#chat .stage.current')?.className.match(/stage-(\\w+)/)[1];
+            if (now && window.stages[window.stages.length - 1] !== now) window.stages.push(now);
+        }).observe(document.querySelector('#chat'), {subtree: true, childList: true, characterData: true}); }""")
+    page.fill("#question textarea", "Combien d’employés ont signé la lettre ?")
+    page.click("#send")
+    page.wait_for_selector("#chat .stage.current.stage-reading")
+    assert "Lecture des passages trouvés…" in page.locator("#chat .stages").inner_text()
+    assert page.locator("#chat .stage.done.stage-searching").count() == 1
+    shoot(page, f"chat-stage-reading-{viewport}")
+    finished(page, 1)
+    assert page.evaluate("window.stages") == ["searching", "reading", "writing"]
+    assert page.locator("#chat .stages").count() == 0  # gone once the answer is there

@@ -17,7 +17,7 @@ import pandas as pd
 from index.store import DocumentRecord
 from qa.answer import Answer
 from qa.auth import LOGOUT_PATH, Gate, may_change_documents
-from qa.service import Delta, InvalidRequest, QAService
+from qa.service import Delta, InvalidRequest, QAService, Stage
 from ui.labels import I18N, LANGUAGE_NAMES, label, pick_language, reason
 from ui.render import CSS, answer_html, stopped_html, streaming_html
 
@@ -121,18 +121,21 @@ def build_ui(service: QAService) -> gr.Blocks:
             messages = messages + [{"role": "user", "content": text},
                                    {"role": "assistant", "content": streaming_html("", "searching", lang)}]
             yield messages, turns, "", *busy
-            written = ""
+            written, stage = "", "searching"
             try:
                 for event in service.ask_stream(text, history=turns):
-                    if isinstance(event, Delta):
-                        written += event.text
-                        messages[-1] = {"role": "assistant", "content": streaming_html(written, "writing", lang)}
-                        yield messages, turns, gr.update(), *unchanged
-                    elif isinstance(event, Answer):
+                    if isinstance(event, Answer):
                         messages[-1] = {"role": "assistant", "content": answer_html(event)}
                         turns = turns + [{"role": "user", "content": text},
                                          {"role": "assistant", "content": event.answer}]
                         yield messages, turns[-settings.max_history_turns:], gr.update(), *idle
+                        continue
+                    if isinstance(event, Stage):
+                        stage = event.name
+                    elif isinstance(event, Delta):
+                        written += event.text
+                    messages[-1] = {"role": "assistant", "content": streaming_html(written, stage, lang)}
+                    yield messages, turns, gr.update(), *unchanged
             except InvalidRequest as exc:
                 messages[-1] = {"role": "assistant", "content": _error(lang, str(exc))}
                 yield messages, turns, gr.update(), *idle

@@ -26,7 +26,7 @@ def streaming_html(text: str, stage: str, ui_language: str) -> str:
     steps = []
     for name in STAGES:
         state = "done" if STAGES.index(name) < STAGES.index(stage) else "current" if name == stage else "todo"
-        steps.append(f'<li class="stage {state}" data-stage="{name}">{html.escape(label(ui_language, name))}</li>')
+        steps.append(f'<li class="stage {state} stage-{name}">{html.escape(label(ui_language, name))}</li>')
     written = f'<div class="written">{html.escape(text)}<span class="cursor">▍</span></div>' if text else ""
     return f'<div class="answer streaming"><ol class="stages" aria-live="polite">{"".join(steps)}</ol>{written}</div>'
 
