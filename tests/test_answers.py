@@ -181,7 +181,8 @@ def test_auto_answers_with_quotes_when_only_the_bundled_model_is_there(demo_serv
     from qa.service import QAService
 
     unreachable = build_llm("bundled", "http://127.0.0.1:9/v1", None, timeout=1, max_tokens=8, context_window=4096)
-    service = QAService(demo_service.parts, Generators({"extractive": ExtractiveGenerator(), "llm": LLMGenerator(unreachable)}))
+    generators = Generators({"extractive": ExtractiveGenerator(), "llm": LLMGenerator(unreachable)})
+    service = QAService(demo_service.parts, generators)
     answer = service.ask("Combien d’employés ont signé la lettre ?")
     assert answer.generator == "extractive" and answer.notice is None and "505" in answer.answer
     assert service.ask("Combien d’employés ont signé la lettre ?", generator="llm").notice  # asked for, it is tried
