@@ -1,4 +1,4 @@
-"""Issue 18, items 2 and 3 in a real browser: no lost input, stages shown as they happen.
+"""Issue 18, items 2, 3 and 7 in a real browser: no lost input, visible stages, source cards as the answer reads.
 
 The served service pauses between the events of its answer stream, as a slow model
 would, so what the page shows while it waits can be seen. Each test runs at 1280x900
@@ -7,12 +7,13 @@ and at 390x844 and saves a screenshot in test-artifacts/ui/.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
 from tests.conftest import VIEWPORTS, served_chat
-from tests.test_ui import SHOTS
+from tests.test_ui import SHOTS, choose_files
 
 pytestmark = pytest.mark.slow
 
@@ -111,3 +112,44 @@ def test_the_stages_show_as_they_happen(page, viewport):
     finished(page, 1)
     assert page.evaluate("window.stages") == ["searching", "reading", "writing"]
     assert page.locator("#chat .stages").count() == 0  # gone once the answer is there
+
+
+def test_cards_are_numbered_as_the_answer_cites_them(page, viewport):
+    page.fill("#question textarea", "Qui a été nommée PDG par intérim après le renvoi de Sam Altman ?")
+    page.click("#send")
+    finished(page, 1)
+    answer = page.locator("#chat .answer").last.inner_text()
+    markers = list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", answer)))
+    assert markers == list(range(1, len(markers) + 1))
+    cards = page.locator("#chat .source-card")
+    assert [int(n.strip("[]")) for n in cards.locator(".source-n").all_inner_texts()] == markers
+    for n in markers:
+        quote = re.search(rf"«\s*([^»]+?)\s*»\s*\[{n}\]", answer)
+        marked = " ".join(cards.nth(n - 1).locator("mark").all_inner_texts())
+        assert quote and " ".join(quote.group(1).split()) in " ".join(marked.split())
+    for meta in cards.locator(".source-meta").all_inner_texts():
+        assert re.search(r"\d{3}_[0-9a-f]{16}\.txt", meta)  # the file name
+    shoot(page, f"chat-cards-{viewport}")
+
+
+LOCKS = {"desktop": ("Valcourt", "Paul Bertin"), "phone": ("Montrond", "Louis Garnier")}  # one file per run
+
+
+def test_a_markdown_source_reads_as_text(page, viewport, tmp_path):
+    place, engineer = LOCKS[viewport]
+    notes = tmp_path / f"ecluse-{viewport}.md"
+    notes.write_text(f"# L’écluse de {place}\n\n## Histoire\n\n"
+                     f"L’écluse de {place} a été construite en **1854** par l’ingénieur *{engineer}*.\n\n"
+                     "- Elle mesure 38 mètres.\n- Elle a été rénovée en `1990`.\n")
+    choose_files(page, notes)
+    page.click("#index")
+    page.wait_for_selector(f"#documents-status:has-text('{notes.name}')", timeout=120_000)
+    page.fill("#question textarea", f"Qui a construit l’écluse de {place} ?")
+    page.click("#send")
+    finished(page, 1)
+    card = page.locator("#chat .source-card").first
+    assert engineer in card.locator("mark").inner_text()
+    assert notes.name in card.locator(".source-meta").inner_text()
+    for syntax in ("#", "**", "`", "- Elle"):
+        assert syntax not in card.locator(".source-text").inner_text()
+    shoot(page, f"chat-markdown-card-{viewport}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from qa.answer import Answer, Citation
@@ -49,7 +50,7 @@ def answer_html(answer: Answer) -> str:
         body = " ".join(_sentence_html(s.text, s.supported, prefix, shown, language) for s in sentences)
     else:
         body = _link_markers(html.escape(answer.answer), prefix, shown)
-    quoted = {c.n: " ".join(s.text for s in sentences if c.n in s.citations) for c in answer.citations}
+    quoted = {c.n: [s.text for s in sentences if c.n in s.citations] for c in answer.citations}
     cited = sorted((c for c in answer.citations if c.n in shown), key=lambda c: shown[c.n])
     cards = "".join(_card(c, shown[c.n], quoted[c.n], prefix) for c in cited)
     title = html.escape(label(language, "sources"))
@@ -73,7 +74,7 @@ def _link_markers(escaped: str, prefix: str, shown: dict[int, int]) -> str:
     return _MARKER.sub(link, escaped)
 
 
-def _card(citation: Citation, n: int, quoted: str, prefix: str) -> str:
+def _card(citation: Citation, n: int, quoted: list[str], prefix: str) -> str:
     where = (Path(citation.source).name, citation.section or "", _pages(citation), citation.date or "")
     meta = " · ".join(html.escape(x) for x in where if x)
     return (
@@ -95,7 +96,7 @@ def _pages(citation: Citation) -> str:
 EXCERPT_CONTEXT = 220  # characters shown on each side of the cited sentence
 
 
-def highlighted(citation: Citation, quoted: str = "") -> str:
+def highlighted(citation: Citation, quoted: Sequence[str] = ()) -> str:
     """The passage around the sentence the answer cites, which is wrapped in <mark>.
 
     Of the passage's evidence sentences, those the answer's citing sentences repeat
@@ -107,7 +108,7 @@ def highlighted(citation: Citation, quoted: str = "") -> str:
                    for s in citation.highlights if s.end > citation.start and s.start < citation.end)
     spans = _cited(spans, text, quoted)
     if not spans:
-        return html.escape(text).replace("\n", "<br>")
+        return _lines(html.escape(text))
     first = _word_boundary(text, max(0, spans[0][0] - EXCERPT_CONTEXT), backwards=True)
     last = _word_boundary(text, min(len(text), spans[0][1] + EXCERPT_CONTEXT), backwards=False)
     out, cursor = ["…" if first else ""], first
@@ -119,21 +120,34 @@ def highlighted(citation: Citation, quoted: str = "") -> str:
         out.append(f"<mark>{html.escape(text[start:end])}</mark>")
         cursor = end
     out.append(html.escape(text[cursor:last]) + ("…" if last < len(text) else ""))
-    return "".join(out).replace("\n", "<br>")
+    return _lines("".join(out))
 
 
-def _cited(spans: list[tuple[int, int]], text: str, quoted: str) -> list[tuple[int, int]]:
-    """The spans whose words the answer repeats (the best one at least), in text order."""
-    said = {w.lower() for w in _WORD.findall(quoted)}
+def _lines(escaped: str) -> str:
+    """Line breaks as <br>, one for a run of blank lines, none before or after the excerpt."""
+    return re.sub(r"\s*\n\s*", "<br>", escaped.strip())
+
+
+def _cited(spans: list[tuple[int, int]], text: str, quoted: Sequence[str]) -> list[tuple[int, int]]:
+    """The spans an answer sentence repeats (the closest one at least), in text order.
+
+    A span counts when most of its words are in one citing sentence and make up most of
+    that sentence: a heading whose two words the answer also uses is not what it quotes.
+    """
+    said = [words for sentence in quoted if (words := _words(sentence))]
     if not spans or not said:
         return spans
 
-    def overlap(span: tuple[int, int]) -> float:
-        words = {w.lower() for w in _WORD.findall(text[span[0]:span[1]])}
-        return len(words & said) / max(len(words), 1)
+    def match(span: tuple[int, int]) -> float:
+        words = _words(text[span[0]:span[1]])
+        return max(min(len(words & s) / max(len(words), 1), len(words & s) / len(s)) for s in said)
 
-    best = max(spans, key=overlap)
-    return [s for s in spans if s == best or overlap(s) >= 0.8]
+    best = max(spans, key=match)
+    return [s for s in spans if s == best or match(s) >= 0.6]
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)}
 
 
 def _word_boundary(text: str, at: int, backwards: bool) -> int:
@@ -174,7 +188,8 @@ CSS = """
 .source-text { margin: 0; font-size: 0.88em; color: #333; border: none; padding: 0; line-height: 1.5; }
 .source-text mark { background: #fff1a8; padding: 0 1px; border-radius: 2px; }
 .cursor { opacity: 0.6; }
-#documents table, #documents td, #documents th, #documents span { font-family: var(--font) !important; font-size: 0.85rem; }
+#documents table, #documents td, #documents th, #documents span { font-family: var(--font) !important; }
+#documents table, #documents td, #documents th, #documents span { font-size: 0.85rem; }
 #documents th, #documents th span { word-break: normal !important; overflow-wrap: normal !important; }
 #documents [role=gridcell], #documents [role=gridcell] * { word-break: normal !important; }
 #documents [role=gridcell], #documents [role=gridcell] * { overflow-wrap: break-word !important; }
