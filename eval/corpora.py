@@ -195,7 +195,8 @@ def _apt(arguments: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 def _run(command: list[str], package: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
     try:
-        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
+        # checked below, where the caller wants it
+        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
     except FileNotFoundError:
         reason = f"{command[0]} is not installed (corpora are Debian packages)"
         raise CorpusError(f"cannot fetch {package}: {reason}") from None

@@ -128,7 +128,8 @@ def measure(judge, pairs: list[dict]) -> Measurement:
 def report(measurement: Measurement, title: str, errors: bool = True) -> str:
     lines = [f"== {title}: {len(measurement.pairs)} pairs"]
     o = measurement.overall()
-    lines.append(f"overall     precision {o.precision:.3f}  recall {o.recall:.3f}  F1 {o.f1:.3f}  (passed {o.tp + o.fp}, wrongly passed {o.fp}, wrongly rejected {o.fn})")
+    lines.append(f"overall     precision {o.precision:.3f}  recall {o.recall:.3f}  F1 {o.f1:.3f}  "
+                 f"(passed {o.tp + o.fp}, wrongly passed {o.fp}, wrongly rejected {o.fn})")
     for lang, s in measurement.by(lambda p: p["lang"]).items():
         lines.append(f"  {lang:9} precision {s.precision:.3f}  recall {s.recall:.3f}  F1 {s.f1:.3f}  (n={s.n})")
     batches = measurement.by(lambda p: f"batch {p.get('batch', 1)}")
@@ -141,7 +142,8 @@ def report(measurement: Measurement, title: str, errors: bool = True) -> str:
             lines.append(f"  {kind:12} passed   {s.tp}/{s.tp + s.fn} = {s.recall:.2f}")
         else:
             lines.append(f"  {kind:12} rejected {s.tn}/{s.tn + s.fp} = {s.tn / max(1, s.tn + s.fp):.2f}")
-    lines.append(f"latency per claim: p50 {measurement.latency_ms(0.5):.1f} ms, p90 {measurement.latency_ms(0.9):.1f} ms")
+    lines.append(f"latency per claim: p50 {measurement.latency_ms(0.5):.1f} ms, "
+                 f"p90 {measurement.latency_ms(0.9):.1f} ms")
     if errors:
         wrong = measurement.errors()
         lines.append(f"errors ({len(wrong)}):")

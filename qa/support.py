@@ -33,7 +33,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 NAME_PREFIX = 5
 SUPPORT_THRESHOLD = 0.45
 FRAMING_WORDS = 6  # words around a quote that only frame it: "According to the documents:"
-_OUTER_QUOTE = re.compile(r"[«“](.+)[»”]", re.S)  # from the first opening mark to the last closing one
+_OUTER_QUOTE = re.compile(r"[«“](.+)[»”]", re.DOTALL)  # from the first opening mark to the last closing one
 # e5 similarities live in a narrow band: at FLOOR a claim is unrelated, FLOOR + SPAN a
 # paraphrase.  A claim and a passage in two languages score lower for the same meaning.
 SIMILARITY_FLOOR = {"same": 0.86, "cross": 0.80}
@@ -45,7 +45,8 @@ class SupportScorer:
         self.embed_model = embed_model
         self.threshold = threshold
 
-    def score(self, claim: str, passages: Sequence[str], passage_vectors: np.ndarray | None = None, context: str = "") -> float:
+    def score(self, claim: str, passages: Sequence[str], passage_vectors: np.ndarray | None = None,
+              context: str = "") -> float:
         """How well `passages` (sentences or whole passages) support `claim`, in [0, 1].
 
         `passage_vectors`, when given, are the stored vectors of `passages` (which are
@@ -93,7 +94,8 @@ class SupportScorer:
         best = max(range(len(texts)), key=lambda w: scores[w])  # the first of equals: one sentence before two
         return 0.0 if contradicts(claim, texts[best]) else scores[best]
 
-    def supports(self, claim: str, passages: Sequence[str], passage_vectors: np.ndarray | None = None, context: str = "") -> bool:
+    def supports(self, claim: str, passages: Sequence[str], passage_vectors: np.ndarray | None = None,
+                 context: str = "") -> bool:
         return self.score(claim, passages, passage_vectors, context) >= self.threshold
 
 
@@ -126,9 +128,9 @@ def _names_present(claim: str, passage: str) -> bool:
     for start, end in sentence_spans(claim):
         for word in _WORD.findall(claim[start:end])[1:]:
             # "Zoom", "Google"; acronyms are left out, as they translate ("CEO" / "PDG")
-            if word[0].isupper() and any(c.islower() for c in word) and len(word) >= 3 and fold(word) not in _CALENDAR:
-                if fold(word)[:NAME_PREFIX] not in prefixes:
-                    return False
+            is_name = word[0].isupper() and any(c.islower() for c in word) and len(word) >= 3
+            if is_name and fold(word) not in _CALENDAR and fold(word)[:NAME_PREFIX] not in prefixes:
+                return False
     return True
 
 
@@ -158,7 +160,7 @@ _NUMBER_WORDS = {
     "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
     "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "vingt": 20, "trente": 30,
     "quarante": 40, "cinquante": 50, "soixante": 60, "cent": 100, "mille": 1000, "douzaine": 12,
-    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
     "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "twenty": 20,
     "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "hundred": 100, "thousand": 1000, "dozen": 12,
     "deuxieme": 2, "second": 2, "seconde": 2, "troisieme": 3, "third": 3, "quatrieme": 4, "fourth": 4,
@@ -166,8 +168,10 @@ _NUMBER_WORDS = {
     "eighth": 8, "neuvieme": 9, "ninth": 9, "dixieme": 10, "tenth": 10,
 }
 _MONTHS = {
-    **{m: i for i, m in enumerate("janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre".split(), 1)},
-    **{m: i for i, m in enumerate("january february march april may june july august september october november december".split(), 1)},
+    **{m: i for i, m in enumerate(
+        "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre".split(), 1)},
+    **{m: i for i, m in enumerate(
+        "january february march april may june july august september october november december".split(), 1)},
 }
 _WEEKDAYS = {
     **{d: i for i, d in enumerate("lundi mardi mercredi jeudi vendredi samedi dimanche".split())},
@@ -192,7 +196,8 @@ _NOUN_MARKERS = frozenset(
     "the an of his her its their my our your this that these those 's par comme as".split()
 )
 _VERB_CUES = frozenset(
-    "a ai as avons avez ont avait avaient aura auront aurait auraient eu est sont etait etaient ete fut furent sera seront "
+    "a ai as avons avez ont avait avaient aura auront aurait auraient eu est sont etait etaient ete fut furent "
+    "sera seront "
     "serait soit etre avoir peut peuvent pourrait doit doivent devrait va vont allait "
     "il elle ils elles on je nous vous se s' ne n' qui que qu' pour "
     "has have had is are was were be been being will would can could may might must shall should do does did not "
@@ -234,7 +239,8 @@ def _numbers_elsewhere(claim: str, passage: str) -> bool:
         return True
     for number, unit in _UNIT.findall(claim):
         kind = _unit_kind(unit)
-        if not any(n.replace(",", ".") == number.replace(",", ".") and _unit_kind(u) == kind for n, u in _UNIT.findall(passage)):
+        value = number.replace(",", ".")
+        if not any(n.replace(",", ".") == value and _unit_kind(u) == kind for n, u in _UNIT.findall(passage)):
             return True
     return False
 
@@ -256,7 +262,8 @@ def _attribute_elsewhere(claim: str, passage: str) -> bool:
     name, noun = _key(match.group(1).split()[-1]), _key(match.group(2))
     claim_names = _name_keys(claim)
     clauses = [(set(_content_keys(c)), _name_keys(c)) for c in _clauses(passage)]
-    if not any(name in names for _, names in clauses) or any(noun in words and name in names for words, names in clauses):
+    if not any(name in names for _, names in clauses) or any(
+            noun in words and name in names for words, names in clauses):
         return False
     # Elsewhere: the noun goes with someone the claim does not name.
     return any(noun in words and names - claim_names for words, names in clauses)

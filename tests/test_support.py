@@ -12,7 +12,8 @@ import pytest
 from index.embedders import E5Embedding
 from qa.support import SupportScorer
 
-EXAMPLES = [json.loads(line) for line in (Path(__file__).parent / "data" / "support_examples.jsonl").read_text().splitlines()]
+EXAMPLES = [json.loads(line)
+            for line in (Path(__file__).parent / "data" / "support_examples.jsonl").read_text().splitlines()]
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,8 @@ def judge():
 
 
 def agreement(judge, examples):
-    verdicts = [judge.supports(e["claim"], [e["passage"]], context=e.get("question", "")) == e["supported"] for e in examples]
+    verdicts = [judge.supports(e["claim"], [e["passage"]], context=e.get("question", "")) == e["supported"]
+                for e in examples]
     return sum(verdicts) / len(verdicts)
 
 
@@ -47,15 +49,22 @@ def test_a_wrong_number_or_a_name_absent_from_the_passage_is_not_supported(judge
 
 def test_a_question_may_supply_names_but_not_figures(judge):
     passage = "Pour remplacer Sam Altman, OpenAI a choisi Mira Murati, nommée CEO par intérim."
-    assert not judge.supports("Mira Murati left OpenAI in 2024.", [passage], context="What did Mira Murati do after 2024?")
+    assert not judge.supports("Mira Murati left OpenAI in 2024.", [passage],
+                              context="What did Mira Murati do after 2024?")
 
 
 # --- Who did what to whom, negations, dates and numbers: what a similarity cannot see. ---
 
 # The issue's passage: Murati replaced Altman, then Emmett Shear replaced Murati.
-REPLACEMENTS = "Mira Murati, nommée PDG par intérim, a été remplacée par Emmett Shear. Chez OpenAI, Sam Altman a été remplacé par Mira Murati."
+REPLACEMENTS = (
+    "Mira Murati, nommée PDG par intérim, a été remplacée par Emmett Shear. Chez OpenAI, Sam Altman "
+    "a été remplacé par Mira Murati."
+)
 # The demo article's own words for the same facts.
-MURATI = "Pour remplacer Sam Altman, OpenAI a choisi Mira Murati, nommée CEO par intérim. Il s’agit de l’ancienne directrice de la technologie d’OpenAI."
+MURATI = (
+    "Pour remplacer Sam Altman, OpenAI a choisi Mira Murati, nommée CEO par intérim. Il s’agit de "
+    "l’ancienne directrice de la technologie d’OpenAI."
+)
 
 
 def test_the_issue_example_an_inverted_replacement_is_not_supported(judge):
@@ -86,7 +95,10 @@ def test_an_infinitive_clause_gives_its_object_to_the_claim(judge):
 
 
 def test_swapped_participants_are_not_supported(judge):
-    hired = "Nouveau coup de théâtre ce lundi 20 novembre 2023 : Microsoft a embauche Sam Altman, ex-numéro 1 d’OpenAI, trois jours après son limogeage surprise."
+    hired = (
+        "Nouveau coup de théâtre ce lundi 20 novembre 2023 : Microsoft a embauche Sam Altman, ex-numéro "
+        "1 d’OpenAI, trois jours après son limogeage surprise."
+    )
     assert judge.supports("Microsoft a embauché Sam Altman trois jours après son limogeage.", [hired])
     assert not judge.supports("Sam Altman a embauché Microsoft.", [hired])
     depends = "Le paquet A dépend du paquet B si B doit absolument être installé pour pouvoir exécuter A."
@@ -96,7 +108,10 @@ def test_swapped_participants_are_not_supported(judge):
 
 
 def test_a_negation_on_one_side_only_is_not_supported(judge):
-    passage = "Personne n’aurait été averti au préalable, tandis que Sam Altman a appris la nouvelle lors d’un appel Google Meet. Microsoft, qui détient OpenAI à 49 %, n’avait pas été prévenu."
+    passage = (
+        "Personne n’aurait été averti au préalable, tandis que Sam Altman a appris la nouvelle lors d’un "
+        "appel Google Meet. Microsoft, qui détient OpenAI à 49 %, n’avait pas été prévenu."
+    )
     assert judge.supports("Microsoft n'avait pas été prévenu.", [passage])
     assert judge.supports("Microsoft had not been warned.", [passage])
     assert not judge.supports("Microsoft avait été prévenu à l'avance.", [passage])
@@ -106,13 +121,20 @@ def test_a_negation_on_one_side_only_is_not_supported(judge):
 
 
 def test_ne_que_restricts_and_does_not_deny(judge):
-    passage = "Actuellement, Debian n'est disponible que pour Linux, mais avec Debian GNU/Hurd et Debian pour les noyaux BSD, nous avons aussi commencé à fournir comme plate-forme de développement des systèmes d'exploitation autres que ceux basés sur Linux."
+    passage = (
+        "Actuellement, Debian n'est disponible que pour Linux, mais avec Debian GNU/Hurd et Debian pour "
+        "les noyaux BSD, nous avons aussi commencé à fournir comme plate-forme de développement des "
+        "systèmes d'exploitation autres que ceux basés sur Linux."
+    )
     assert judge.supports("Debian n'est disponible que pour Linux.", [passage])
     assert judge.supports("Debian is only available for Linux.", [passage])
 
 
 def test_months_and_weekdays_must_match(judge):
-    passage = "Greg Brockman et Sam Altman ont été démis de leurs fonctions par le conseil d’administration d’OpenAI le vendredi 17 novembre."
+    passage = (
+        "Greg Brockman et Sam Altman ont été démis de leurs fonctions par le conseil d’administration "
+        "d’OpenAI le vendredi 17 novembre."
+    )
     assert judge.supports("OpenAI's board removed Sam Altman on Friday, November 17.", [passage])
     assert not judge.supports("Le conseil a démis Sam Altman de ses fonctions le vendredi 17 octobre.", [passage])
     assert not judge.supports("Le conseil a démis Sam Altman de ses fonctions le lundi 17 novembre.", [passage])
@@ -123,7 +145,10 @@ def test_months_and_weekdays_must_match(judge):
 
 
 def test_numbers_in_words_hours_and_their_order(judge):
-    hired = "Nouveau coup de théâtre ce lundi 20 novembre 2023 : Microsoft a embauche Sam Altman, ex-numéro 1 d’OpenAI, trois jours après son limogeage surprise."
+    hired = (
+        "Nouveau coup de théâtre ce lundi 20 novembre 2023 : Microsoft a embauche Sam Altman, ex-numéro "
+        "1 d’OpenAI, trois jours après son limogeage surprise."
+    )
     assert not judge.supports("Microsoft a embauché Sam Altman cinq jours après son limogeage.", [hired])
     evening = "En fin de journée, le vendredi 17 novembre, vers 21 heures en France, OpenAI est entré dans le chaos."
     assert judge.supports("OpenAI entered chaos around 9 pm on Friday, November 17.", [evening])
@@ -172,10 +197,17 @@ def test_the_verifier_does_not_regress_on_the_held_out_pairs(heldout):
 
 
 def test_a_number_or_a_title_that_belongs_to_something_else_is_not_supported(judge):
-    stake = "D’après la presse américaine, Microsoft aurait cherché à racheter 49 % d’OpenAI (dans une offre qui la valorisait à 29 milliards de $)."
+    stake = (
+        "D’après la presse américaine, Microsoft aurait cherché à racheter 49 % d’OpenAI (dans une offre "
+        "qui la valorisait à 29 milliards de $)."
+    )
     assert judge.supports("Microsoft aurait cherché à racheter 49 % d'OpenAI.", [stake])
     assert not judge.supports("Microsoft aurait cherché à racheter 29 % d'OpenAI.", [stake])
-    leavers = "Plusieurs cadres majeurs d’OpenAI, dont Greg Brockman (cofondateur et président d’OpenAI), Jakub Pachocki (directeur de la recherche) et Szymon Sidor (un chercheur) ont annoncé qu’ils quittaient l’entreprise."
+    leavers = (
+        "Plusieurs cadres majeurs d’OpenAI, dont Greg Brockman (cofondateur et président d’OpenAI), "
+        "Jakub Pachocki (directeur de la recherche) et Szymon Sidor (un chercheur) ont annoncé qu’ils "
+        "quittaient l’entreprise."
+    )
     assert judge.supports("Greg Brockman était le président d'OpenAI.", [leavers])
     assert not judge.supports("Szymon Sidor était le président d'OpenAI.", [leavers])
     ports = "Le deuxième effort de portage est celui du noyau BSD."
@@ -193,4 +225,5 @@ def test_a_quote_of_the_passage_framed_in_a_few_words_is_supported_and_an_altere
     assert is_a_quote_of(f"D’après les documents : « {quote} » [1]", [passage])
     assert is_a_quote_of(f"According to the documents: “{quote}” [1]", [passage])
     assert not is_a_quote_of(f"D’après les documents : « {quote.replace('Microsoft', 'Google')} » [1]", [passage])
-    assert not is_a_quote_of(f"Le journal, qui cite des sources nombreuses et anonymes, écrit que « {quote} »", [passage])
+    framed_at_length = f"Le journal, qui cite des sources nombreuses et anonymes, écrit que « {quote} »"
+    assert not is_a_quote_of(framed_at_length, [passage])
