@@ -39,7 +39,8 @@ def app_url(tmp_path_factory, embedding_cache_dir):
 def page(open_page, app_url):
     page = open_page(app_url)
     page.wait_for_selector("html[data-drawn=fr]", timeout=60_000)  # drawn in the browser's language
-    return page
+    yield page
+    assert page.console_errors == []
 
 
 def ask(page, question: str):
