@@ -66,7 +66,8 @@ def shoot(page, name: str):
     """
     for _ in range(2):
         page.locator("#chat").evaluate("e => { const rows = e.querySelectorAll('.message-row');"
-                                       " if (rows.length > 1) rows[rows.length - 2].scrollIntoView({block: 'start'}); }")
+                                       " if (rows.length > 1)"
+                                       " rows[rows.length - 2].scrollIntoView({block: 'start'}); }")
         page.wait_for_timeout(500)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -127,7 +128,8 @@ def test_a_bad_upload_gets_a_readable_message(page, tmp_path):
 
 def test_markup_in_a_document_is_shown_as_text_never_run(page, tmp_path):
     trap = tmp_path / "piege.txt"
-    trap.write_text('Le phare de Valcourt mesure 42 mètres. <img src=x onerror="window.pwned=1"><script>window.pwned=2</script>')
+    trap.write_text('Le phare de Valcourt mesure 42 mètres. '
+                    '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>')
     choose_files(page, trap)
     page.click("#index")
     page.wait_for_selector("#documents-status:has-text('piege')", timeout=120_000)

@@ -86,7 +86,7 @@ def build_ui(service: QAService) -> gr.Blocks:
                 new = gr.Button(I18N("new"), size="sm", elem_id="new-conversation")
                 if asked := service.example_questions():
                     gr.Examples([[q] for q in asked], inputs=[question], label=I18N("examples"))
-            with gr.Column(scale=1, min_width=320):
+            with gr.Column(scale=1, min_width=320):  # noqa: SIM117 - nested like the page it draws
                 with gr.Accordion(I18N("documents"), open=True, elem_id="documents-box"):
                     search = gr.Textbox(placeholder=I18N("search"), label=I18N("search"), show_label=False,
                                         container=False, elem_id="document-search")
@@ -139,7 +139,7 @@ def build_ui(service: QAService) -> gr.Blocks:
             except InvalidRequest as exc:
                 messages[-1] = {"role": "assistant", "content": _error(lang, str(exc))}
                 yield messages, turns, gr.update(), *idle
-            except Exception as exc:  # shown to the person as a message, never as a traceback
+            except Exception as exc:  # noqa: BLE001 - shown to the person as a message, never as a traceback
                 messages[-1] = {"role": "assistant", "content": _error(lang, type(exc).__name__)}
                 yield messages, turns, gr.update(), *idle
 
@@ -157,7 +157,8 @@ def build_ui(service: QAService) -> gr.Blocks:
             lambda: (gr.update(interactive=True), gr.update(visible=False)), None, [send, stop], queue=False)
 
         # -- documents
-        def upload(paths: list[str] | None, lang: str, query: str, request: gr.Request, progress=gr.Progress()):
+        def upload(paths: list[str] | None, lang: str, query: str, request: gr.Request,
+                   progress=gr.Progress()):  # noqa: B008 - how Gradio hands a handler its progress bar
             if not is_admin(request):
                 return label(lang, "forbidden"), gr.update(), gr.update(), None
             if not paths:
