@@ -80,9 +80,11 @@ class Delta:
 @dataclass
 class Stage:
     """What the service is doing before text arrives ("searching", "reading", "writing"), so a
-    reader waiting on a slow model sees progress rather than a blank."""
+    reader waiting on a slow model sees progress rather than a blank.  When a model writes,
+    `evidence` holds the sentences it reads, so they can be shown at once."""
 
     name: str
+    evidence: tuple[str, ...] = ()
 
 
 class QAService:
@@ -186,9 +188,10 @@ class QAService:
     def _generate(self, generator: AnswerGenerator, answer: Answer, scored: list[Evidence]):
         """LLM text over the evidence, sent sentence by sentence as each is verified ("" when it found no answer)."""
         passages = _number_passages(select_evidence(scored, EVIDENCE_SENTENCES["llm"]))
-        yield Stage("writing")
+        shown = evidence_shown(passages)
+        yield Stage("writing", tuple(sentence for sentences in shown.values() for sentence in sentences))
         pieces = generator.stream(answer.question, answer.language, passages)
-        text, sentences, rejected = yield from self._verified(pieces, evidence_shown(passages), answer.question)
+        text, sentences, rejected = yield from self._verified(pieces, shown, answer.question)
         if rejected and not text:
             raise UnverifiedAnswer("no sentence of the model's answer is supported by the passages it cites")
         return text, passages, sentences

@@ -309,6 +309,14 @@ def test_the_first_verified_sentence_is_sent_while_the_model_is_still_writing(sc
     assert len(arrivals) == 2 and arrivals[0] < arrivals[1] - 2.0
 
 
+def test_the_passages_the_model_reads_come_before_its_first_sentence(scripted_model):
+    service = scripted_model("505 employés d’OpenAI ont signé la lettre [1].")
+    events = list(service.ask_stream(QUESTION))
+    writing = next(e for e in events if isinstance(e, Stage) and e.name == "writing")
+    assert events.index(writing) < next(i for i, e in enumerate(events) if isinstance(e, Delta))
+    assert any("505" in sentence for sentence in writing.evidence)  # the quotes to read while the model writes
+
+
 def test_a_model_server_that_is_too_slow_means_an_extractive_answer(llm_service, make_settings):
     settings = make_settings(data_dir=llm_service.settings.data_dir, generator="auto", llm_timeout_s=0.2,
                              openai_base_url=llm_service.generators.local_server.url, openai_api_key="k")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from qa.answer import Answer, AnswerSentence, Citation, Span
-from ui.render import EXCERPT_CONTEXT, answer_html, highlighted
+from ui.render import EXCERPT_CONTEXT, answer_html, highlighted, streaming_html
 
 FILLER = "Le conseil se réunit chaque mois dans la grande salle de la mairie pour discuter des affaires courantes. "
 
@@ -59,3 +59,9 @@ def test_an_abstention_speaks_the_question_language_whatever_the_interface():
     answer = Answer(question="What is the recipe?", answer="The documents do not say.", language="en",
                     abstained=True, generator="extractive")
     assert "No answer in the documents." in answer_html(answer)
+
+
+def test_while_a_model_writes_the_passages_it_reads_are_shown_as_quotes():
+    page = streaming_html("", "writing", "fr", ["505 employés ont signé la lettre.", "Ils exigent <la démission>."])
+    assert page.count("<blockquote>") == 2 and "Ils exigent &lt;la démission&gt;." in page
+    assert "<blockquote>" not in streaming_html("", "reading", "fr")

@@ -121,7 +121,7 @@ def build_ui(service: QAService) -> gr.Blocks:
             messages = messages + [{"role": "user", "content": text},
                                    {"role": "assistant", "content": streaming_html("", "searching", lang)}]
             yield messages, turns, "", *busy
-            written, stage = "", "searching"
+            written, stage, evidence = "", "searching", ()
             try:
                 for event in service.ask_stream(text, history=turns):
                     if isinstance(event, Answer):
@@ -131,10 +131,10 @@ def build_ui(service: QAService) -> gr.Blocks:
                         yield messages, turns[-settings.max_history_turns:], gr.update(), *idle
                         continue
                     if isinstance(event, Stage):
-                        stage = event.name
+                        stage, evidence = event.name, event.evidence or evidence
                     elif isinstance(event, Delta):
                         written += event.text
-                    messages[-1] = {"role": "assistant", "content": streaming_html(written, stage, lang)}
+                    messages[-1] = {"role": "assistant", "content": streaming_html(written, stage, lang, evidence)}
                     yield messages, turns, gr.update(), *unchanged
             except InvalidRequest as exc:
                 messages[-1] = {"role": "assistant", "content": _error(lang, str(exc))}

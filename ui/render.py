@@ -22,14 +22,18 @@ _WORD = re.compile(r"\w{3,}")
 STAGES = ("searching", "reading", "writing")
 
 
-def streaming_html(text: str, stage: str, ui_language: str) -> str:
-    """The answer while it is being prepared: the stage reached, then the text written so far."""
+def streaming_html(text: str, stage: str, ui_language: str, evidence: Sequence[str] = ()) -> str:
+    """The answer while it is being prepared: the stage reached, the passages a model is reading
+    (quotes to read while it writes), then the text written so far."""
     steps = []
     for name in STAGES:
         state = "done" if STAGES.index(name) < STAGES.index(stage) else "current" if name == stage else "todo"
         steps.append(f'<li class="stage {state} stage-{name}">{html.escape(label(ui_language, name))}</li>')
+    read = "".join(f"<blockquote>{html.escape(' '.join(sentence.split()))}</blockquote>" for sentence in evidence)
+    read = f'<div class="evidence-read">{read}</div>' if read else ""
     written = f'<div class="written">{html.escape(text)}<span class="cursor">▍</span></div>' if text else ""
-    return f'<div class="answer streaming"><ol class="stages" aria-live="polite">{"".join(steps)}</ol>{written}</div>'
+    return (f'<div class="answer streaming"><ol class="stages" aria-live="polite">{"".join(steps)}</ol>'
+            f"{read}{written}</div>")
 
 
 def stopped_html(ui_language: str) -> str:
@@ -169,6 +173,8 @@ CSS = """
 .answer .marker { font-weight: 600; text-decoration: none; color: #2a5bd7; padding: 0 1px; }
 .stages { list-style: none; margin: 0 0 6px; padding: 0; display: flex; flex-wrap: wrap; gap: 4px 14px; }
 .stages { font-size: 0.9em; }
+.evidence-read blockquote { margin: 4px 0; padding: 2px 8px; border-left: 3px solid #d4d4d8; color: #52525b;
+  font-size: 0.9em; }
 .stage.todo { color: #99a; }
 .stage.done { color: #4a7; }
 .stage.done::before { content: "✓ "; }
