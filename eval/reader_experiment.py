@@ -1,4 +1,4 @@
-"""Measure the reader generator (qa/reader.py) against quotes (extractive) on an eval set.
+"""Measure the reader generator (eval/reader.py) against quotes (extractive) on an eval set.
 
     python -m eval.reader_experiment --set demo [--limit N] [--model FILE]
     python -m eval.reader_experiment --set maint-guide
@@ -27,6 +27,7 @@ from eval.corpora import prepare_eval
 from eval.dataset import load_set
 from eval.harness import InProcess, run
 from eval.metrics import summarise
+from eval.reader import MAX_UNITS, ReaderGenerator
 from eval.report import format_table
 from index.language import detect_language
 from qa import local_llm
@@ -36,7 +37,6 @@ from qa.citations import citations_for
 from qa.evidence import select_evidence
 from qa.llm import build_llm
 from qa.phrases import phrase
-from qa.reader import MAX_UNITS, ReaderGenerator
 from qa.service import QAService, _number_passages
 from qa.settings import REPO_ROOT, Settings
 from qa.support import SupportScorer

@@ -1,8 +1,8 @@
-"""The reader's reply handling (qa/reader.py), without a model: what it quotes is only what was chosen."""
+"""The reader's reply handling (eval/reader.py), without a model: what it quotes is only what was chosen."""
 
 from __future__ import annotations
 
-from qa.reader import MAX_CHOSEN, answer_schema, chosen_numbers
+from eval.reader import MAX_CHOSEN, answer_schema, chosen_numbers
 
 
 def test_the_reply_gives_valid_distinct_unit_numbers_or_none():
