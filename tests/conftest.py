@@ -97,6 +97,24 @@ def browser():
 
 
 VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
+SHOTS = REPO_ROOT / "test-artifacts" / "ui"
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request):
+    return request.param
+
+
+def opened(open_page, url: str, viewport: str, locale: str):
+    """The chat page once it is drawn in the language the browser asks for."""
+    page = open_page(url, *VIEWPORTS[viewport], locale=locale)
+    page.wait_for_selector(f"html[data-drawn={locale[:2]}]", timeout=60_000)
+    return page
+
+
+def full_page_shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from qa.answer import Answer
 from qa.api import create_app
 from qa.loopback import serving
 from qa.service import Delta, QAService, Stage
+from tests.test_api_v1 import sse_events
 
 pytestmark = [
     pytest.mark.slow,
@@ -269,15 +270,6 @@ def test_an_unsupported_sentence_is_never_sent_in_either_mode(scripted_model, st
     assert answer.generator == "llm" and text == answer.answer and "505" in text
     assert "piscines" not in answer.model_dump_json()
     assert [s.supported for s in answer.sentences] == [True]
-
-
-def sse_events(response: httpx.Response):
-    name = None
-    for line in response.iter_lines():
-        if line.startswith("event: "):
-            name = line[7:]
-        elif line.startswith("data: "):
-            yield name, json.loads(line[6:])
 
 
 @pytest.mark.parametrize(("reply", "rejected"), [(SUPPORTED_THEN_NOT, "piscines"), (ONLY_UNSUPPORTED, "9 999")])

@@ -10,9 +10,7 @@ import re
 
 import pytest
 
-from qa.settings import REPO_ROOT
-
-SHOTS = REPO_ROOT / "test-artifacts" / "ui"
+from tests.conftest import SHOTS
 
 pytestmark = pytest.mark.slow
 

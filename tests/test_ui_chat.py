@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from tests.conftest import VIEWPORTS, served_chat
-from tests.test_ui import SHOTS, choose_files
+from tests.conftest import full_page_shot, opened, served_chat
+from tests.test_ui import choose_files
 
 pytestmark = pytest.mark.slow
 
@@ -37,22 +37,11 @@ def app_url(tmp_path_factory, embedding_cache_dir):
         yield url
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def viewport(request):
-    return request.param
-
-
 @pytest.fixture
 def page(open_page, app_url, viewport):
-    page = open_page(app_url, *VIEWPORTS[viewport], locale="fr-FR")
-    page.wait_for_selector("html[data-drawn=fr]", timeout=60_000)
+    page = opened(open_page, app_url, viewport, "fr-FR")
     yield page
     assert page.console_errors == []
-
-
-def shoot(page, name: str):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def finished(page, count: int):
@@ -69,7 +58,7 @@ def test_a_question_typed_while_an_answer_streams_is_kept(page, viewport):
     follow_up = "Qui a été nommée PDG par intérim ?"
     box.fill(follow_up)
     box.press("Enter")  # sent while the first answer streams: refused, not lost
-    shoot(page, f"chat-typing-while-streaming-{viewport}")
+    full_page_shot(page, f"chat-typing-while-streaming-{viewport}")
     finished(page, 1)
     assert box.input_value() == follow_up
     assert page.locator("#send").is_enabled() and not page.locator("#stop").is_visible()
@@ -94,7 +83,7 @@ def test_stop_cancels_the_answer_and_keeps_what_was_typed(page, viewport):
     page.wait_for_timeout(int(8 * PAUSE * 1000))  # the cancelled answer never comes back
     assert page.locator("#chat .answer").count() == 1 and page.locator("#chat .source-card").count() == 0
     assert box.input_value() == "un brouillon"
-    shoot(page, f"chat-stopped-{viewport}")
+    full_page_shot(page, f"chat-stopped-{viewport}")
 
 
 def test_the_stages_show_as_they_happen(page, viewport):
@@ -108,7 +97,7 @@ def test_the_stages_show_as_they_happen(page, viewport):
     page.wait_for_selector("#chat .stage.current.stage-reading")
     assert "Lecture des passages trouvés…" in page.locator("#chat .stages").inner_text()
     assert page.locator("#chat .stage.done.stage-searching").count() == 1
-    shoot(page, f"chat-stage-reading-{viewport}")
+    full_page_shot(page, f"chat-stage-reading-{viewport}")
     finished(page, 1)
     assert page.evaluate("window.stages") == ["searching", "reading", "writing"]
     assert page.locator("#chat .stages").count() == 0  # gone once the answer is there
@@ -129,7 +118,7 @@ def test_cards_are_numbered_as_the_answer_cites_them(page, viewport):
         assert quote and " ".join(quote.group(1).split()) in " ".join(marked.split())
     for meta in cards.locator(".source-meta").all_inner_texts():
         assert re.search(r"\d{3}_[0-9a-f]{16}\.txt", meta)  # the file name
-    shoot(page, f"chat-cards-{viewport}")
+    full_page_shot(page, f"chat-cards-{viewport}")
 
 
 LOCKS = {"desktop": ("Valcourt", "Paul Bertin"), "phone": ("Montrond", "Louis Garnier")}  # one file per run
@@ -152,4 +141,4 @@ def test_a_markdown_source_reads_as_text(page, viewport, tmp_path):
     assert notes.name in card.locator(".source-meta").inner_text()
     for syntax in ("#", "**", "`", "- Elle"):
         assert syntax not in card.locator(".source-text").inner_text()
-    shoot(page, f"chat-markdown-card-{viewport}")
+    full_page_shot(page, f"chat-markdown-card-{viewport}")

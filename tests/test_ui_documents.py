@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from tests.conftest import VIEWPORTS, served_chat
-from tests.test_ui import SHOTS, choose_files
+from tests.conftest import VIEWPORTS, full_page_shot, opened, served_chat
+from tests.test_ui import choose_files
 
 pytestmark = pytest.mark.slow
 
@@ -21,22 +21,11 @@ def app_url(tmp_path_factory, embedding_cache_dir):
         yield url
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def viewport(request):
-    return request.param
-
-
 @pytest.fixture
 def page(open_page, app_url, viewport):
-    page = open_page(app_url, *VIEWPORTS[viewport], locale="fr-FR")
-    page.wait_for_selector("html[data-drawn=fr]", timeout=60_000)
+    page = opened(open_page, app_url, viewport, "fr-FR")
     yield page
     assert page.console_errors == []
-
-
-def shoot(page, name: str):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def rows(page) -> list[list[str]]:
@@ -65,7 +54,7 @@ def test_the_list_shows_each_document_by_title_with_its_details(page, viewport):
     page.fill("#document-search textarea", "board")
     page.wait_for_function("document.querySelectorAll('#documents .virtual-row').length === 2")
     assert all("board" in " ".join(r).casefold() for r in rows(page))
-    shoot(page, f"documents-search-{viewport}")
+    full_page_shot(page, f"documents-search-{viewport}")
 
 
 def test_an_upload_shows_its_progress_and_lands_in_view(page, viewport, tmp_path):
@@ -88,7 +77,7 @@ def test_an_upload_shows_its_progress_and_lands_in_view(page, viewport, tmp_path
     page.wait_for_timeout(800)  # the list scrolls into view
     box, height = first.bounding_box(), VIEWPORTS[viewport][1]
     assert 0 <= box["y"] and box["y"] + box["height"] <= height
-    shoot(page, f"documents-uploaded-{viewport}")
+    full_page_shot(page, f"documents-uploaded-{viewport}")
 
 
 def test_removal_asks_first_and_names_the_document(page, viewport, tmp_path):
@@ -109,7 +98,7 @@ def test_removal_asks_first_and_names_the_document(page, viewport, tmp_path):
     confirmation = page.locator("#confirm-removal").last
     confirmation.wait_for()
     assert title in confirmation.inner_text() and note.name in confirmation.inner_text()
-    shoot(page, f"documents-confirm-removal-{viewport}")
+    full_page_shot(page, f"documents-confirm-removal-{viewport}")
     page.click("#cancel-remove")
     confirmation.wait_for(state="hidden")
     assert any(r[1] == note.name for r in rows(page))

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import VIEWPORTS, served_chat
-from tests.test_ui import SHOTS, choose_files
+from tests.conftest import VIEWPORTS, full_page_shot, opened, served_chat
+from tests.test_ui import choose_files
 
 pytestmark = pytest.mark.slow
 
@@ -31,23 +31,6 @@ def app_url(tmp_path_factory, embedding_cache_dir):
         yield url
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def viewport(request):
-    return request.param
-
-
-def opened(open_page, app_url, viewport, locale):
-    """The page once it is drawn in the language the browser asks for."""
-    page = open_page(app_url, *VIEWPORTS[viewport], locale=locale)
-    page.wait_for_selector(f"html[data-drawn={locale[:2]}]", timeout=60_000)
-    return page
-
-
-def shoot(page, name: str):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 def visible_text(page) -> str:
     return page.locator("body").inner_text()
 
@@ -64,7 +47,7 @@ def test_the_page_opens_at_the_top_with_a_readable_title(open_page, app_url, vie
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing pushes the page sideways
     send = page.locator("#send").bounding_box()
     assert send["width"] >= 60 and send["x"] + send["width"] <= width
-    shoot(page, f"layout-{viewport}")
+    full_page_shot(page, f"layout-{viewport}")
     assert page.console_errors == []
 
 
@@ -85,7 +68,7 @@ def test_the_browser_language_is_the_interface_language(open_page, app_url, view
     for word in absent:
         assert word not in text
     assert page.evaluate("document.documentElement.lang") == locale[:2]
-    shoot(page, f"language-{locale}-{viewport}")
+    full_page_shot(page, f"language-{locale}-{viewport}")
     assert page.console_errors == []
 
 
@@ -100,7 +83,7 @@ def test_switching_language_changes_every_label_and_is_remembered(open_page, app
     for word in ("Envoyer", "Déposez", "Cliquez", "Indexer", "Exemples", "titre", "fichier", "langue", "français"):
         assert word not in text
     assert page.locator("#question textarea").get_attribute("placeholder") == "Your question…"
-    shoot(page, f"switched-to-english-{viewport}")
+    full_page_shot(page, f"switched-to-english-{viewport}")
     page.reload(wait_until="load")
     page.wait_for_selector("html[data-drawn=en]", timeout=60_000)
     assert "Drop File Here" in visible_text(page)
@@ -121,7 +104,7 @@ def test_an_unsupported_file_is_refused_in_the_interface_language(open_page, app
     status.locator("text=/Refusé/").wait_for(timeout=60_000)
     assert "outil.exe : type de fichier non pris en charge (.exe)" in status.inner_text()
     assert "Invalid file type" not in visible_text(page)
-    shoot(page, f"refused-upload-{viewport}")
+    full_page_shot(page, f"refused-upload-{viewport}")
     assert page.console_errors == []
 
 
@@ -134,5 +117,5 @@ def test_an_answer_speaks_the_question_language_in_either_interface(open_page, a
     assert answer.inner_text().startswith("Pas de réponse dans les documents.")
     assert "No answer" not in answer.inner_text()
     assert page.locator("#send").inner_text() == "Send"
-    shoot(page, f"french-answer-english-interface-{viewport}")
+    full_page_shot(page, f"french-answer-english-interface-{viewport}")
     assert page.console_errors == []
