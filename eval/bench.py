@@ -86,7 +86,7 @@ def quality(service, corpus: Path, workdir: Path) -> dict:
     from llama_index.core.node_parser import SentenceSplitter
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from index.store import chroma_client
+    from index.store.chroma import chroma_client
 
     settings = service.settings
     collection = chroma_client(path=str(workdir / "baseline")).get_or_create_collection(
@@ -150,10 +150,10 @@ def manuals(workdir: Path) -> Path | None:
 def indexing(corpus: Path, workdir: Path) -> dict:
     """Cold indexing (empty vector cache) in words/s, the keyword index's share of it, and a
     re-index of the unchanged corpus."""
-    from index.embedding_cache import EmbeddingCache
-    from index.keyword import KeywordIndex
+    from index.embedding.cache import EmbeddingCache
+    from index.keyword.bm25 import KeywordIndex
     from index.loaders import load_document
-    from qa.components import build_index, word_embedder
+    from qa.container import build_index, word_embedder
 
     settings = bench_settings(workdir / "cold", embedding_cache=workdir / "cold-cache.sqlite3")
     parts = build_index(settings)
@@ -190,7 +190,7 @@ def indexing(corpus: Path, workdir: Path) -> dict:
 
 
 def _e5_model():
-    from index.embedders import _e5_model
+    from index.embedding.models import _e5_model
 
     return _e5_model()
 
@@ -227,11 +227,11 @@ def scale(service, workdir: Path, sizes=SCALE_SIZES, queries: int = 30) -> dict:
     real e5 vectors of those sentences (normalised sums), so real e5 queries meet a
     realistic vector space without embedding 100k texts.
     """
-    from index.indexer import chunk_nodes, sentence_records
-    from index.keyword import KeywordIndex
+    from index.chunking import chunk_nodes, sentence_records
+    from index.keyword.bm25 import KeywordIndex
     from index.loaders import SourceDocument
-    from index.store import ChunkStore, chroma_client
-    from qa.retrieval import HybridRetriever
+    from index.store.chroma import ChunkStore, chroma_client
+    from qa.pipeline.retrieval import HybridRetriever
 
     pool = service.parts.store.sentences.get(include=["documents", "embeddings"])
     sentences, vectors = pool["documents"], np.asarray(pool["embeddings"], dtype=np.float32)
@@ -408,7 +408,7 @@ def _ask(url: str, generator: str, question: str = "Qui est Emmett Shear ?") -> 
 def run(corpus: Path, out_dir: Path, skip: tuple[str, ...] = (), manual: Path | None = None) -> dict:
     """Every section not skipped.  Indexing speed is measured on `manual` when given, else on
     the Debian manuals when they can be fetched, else on `corpus`."""
-    from qa import local_llm
+    from qa.generation import local_llm
     from qa.service import QAService
 
     if unknown := set(skip) - set(SECTIONS):

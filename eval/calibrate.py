@@ -19,7 +19,7 @@ import numpy as np
 
 from eval.corpora import CORPORA, index_corpus, prepare_eval
 from eval.dataset import DEFAULT_SET, load_set
-from qa.abstention import AbstentionModel
+from qa.pipeline.abstention import AbstentionModel
 from qa.settings import Settings
 
 CALIBRATION_SET = Path(__file__).parent / "sets" / "calibration.jsonl"

@@ -158,7 +158,7 @@ def prepare_eval(choice: Path | None, settings: Settings, index: bool = True) ->
 
 def index_corpus(name: str, docs: Path, settings: Settings) -> Settings:
     """Index `docs` into a data dir and collection of the corpus's own; the settings to read it with."""
-    from qa.components import build_index
+    from qa.container import build_index
 
     cache = settings.corpora_dir.expanduser()
     # Built anew, not model_copy'd: a copy keeps paths already derived from the old data dir.

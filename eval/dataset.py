@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from index.language import fold
+from index.text.language import fold
 
 DEFAULT_SET = Path(__file__).parent / "sets" / "demo.jsonl"
 

@@ -16,7 +16,7 @@ import httpx
 from eval.dataset import EvalItem
 from eval.metrics import ItemResult, score_item
 from qa.answer import Answer
-from qa.support import SupportScorer
+from qa.pipeline.support import SupportScorer
 
 RETRIEVAL_DEPTH = 5
 CONVERSATION_TURNS = 20  # the history the chat keeps (Settings.max_history_turns)
@@ -42,7 +42,7 @@ class InProcess:
         return [hit.text for hit in self.service.search(question, top_k)]
 
 
-class TargetError(RuntimeError):
+class TargetError(ConnectionError):
     """The server under evaluation cannot be reached or refused a request."""
 
 

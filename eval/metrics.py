@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from eval.dataset import EvalItem, all_facts_found
-from index.language import detect_language
+from index.text.language import detect_language
 from qa.answer import Answer
-from qa.citations import MARKER, cited_sentences, markers_in
-from qa.support import SupportScorer
+from qa.pipeline.citations import MARKER, cited_sentences, markers_in
+from qa.pipeline.support import SupportScorer
 
 _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 
@@ -105,7 +105,7 @@ def fragmentary_quotes(answer: Answer, units: Units) -> list[str]:
     A quote is a citation's highlighted span; it must begin where a unit begins and
     end where one ends: a whole sentence, list item, table row or code line, never
     a piece cut at markup.  `units` comes from the indexed documents
-    (`index.sentences.unit_spans(document.text, document.blocks)`).
+    (`index.text.sentences.unit_spans(document.text, document.blocks)`).
     """
     fragments = []
     for citation in answer.citations:

@@ -27,9 +27,9 @@ from collections.abc import Callable, Iterator
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms import LLM
 
-from qa.evidence import Evidence
-from qa.generators import ExtractiveGenerator, GeneratorUnavailable, Passage
-from qa.llm import _describe, addresses_the_model
+from qa.generation.base import ExtractiveGenerator, GeneratorUnavailable, Passage
+from qa.generation.llm import _describe, addresses_the_model
+from qa.pipeline.evidence import Evidence
 
 MAX_UNITS = 6  # numbered units shown to the model
 MAX_CHOSEN = 3  # the most units an answer quotes (as the extractive generator)

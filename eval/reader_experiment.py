@@ -29,17 +29,17 @@ from eval.harness import InProcess, run
 from eval.metrics import summarise
 from eval.reader import MAX_UNITS, ReaderGenerator
 from eval.report import format_table
-from index.language import detect_language
-from qa import local_llm
-from qa.abstention import evidence_features
+from index.text.language import detect_language
 from qa.answer import Answer
-from qa.citations import citations_for
-from qa.evidence import select_evidence
-from qa.llm import build_llm
+from qa.generation import local_llm
+from qa.generation.llm import build_llm
 from qa.phrases import phrase
+from qa.pipeline.abstention import evidence_features
+from qa.pipeline.citations import citations_for
+from qa.pipeline.evidence import select_evidence
+from qa.pipeline.support import SupportScorer
 from qa.service import QAService, _number_passages
 from qa.settings import REPO_ROOT, Settings
-from qa.support import SupportScorer
 
 
 class ReaderTarget:

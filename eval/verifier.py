@@ -161,8 +161,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, help="only the pairs of this batch (1: the first 269)")
     args = parser.parse_args(argv)
 
-    from index.embedders import E5Embedding
-    from qa.support import SupportScorer
+    from index.embedding.models import E5Embedding
+    from qa.pipeline.support import SupportScorer
 
     judge = SupportScorer(E5Embedding())
     judge.embed_model.get_text_embedding("warm up")

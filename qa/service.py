@@ -24,22 +24,23 @@ from itertools import zip_longest
 from pathlib import Path
 
 from index.indexer import IndexReport
-from index.language import detect_language
 from index.loaders import SUPPORTED_SUFFIXES, doc_id_for, safe_filename, sniff_suffix
 from index.loaders.structure import SECTION_SEPARATOR
-from index.store import DocumentRecord
-from qa.abstention import AbstentionModel, Features, evidence_features
+from index.store.chroma import DocumentRecord
+from index.text.language import detect_language
 from qa.answer import Answer, AnswerSentence, SearchHit
-from qa.citations import citations_for, verify_as_written
-from qa.components import Generators, IndexParts, build_generators, build_index
-from qa.evidence import Evidence, score_sentences, select_evidence
-from qa.followup import carry_over, needs_conversation, previous_question
-from qa.generators import AnswerGenerator, GeneratorUnavailable, Passage
-from qa.llm import LLMGenerator, evidence_shown
+from qa.container import Generators, IndexParts, build_generators, build_index
+from qa.generation.base import AnswerGenerator, GeneratorUnavailable, Passage
+from qa.generation.llm import LLMGenerator, evidence_shown
 from qa.phrases import phrase
-from qa.retrieval import HybridRetriever
+from qa.pipeline.abstention import AbstentionModel, Features, evidence_features
+from qa.pipeline.citations import citations_for, verify_as_written
+from qa.pipeline.evidence import Evidence, score_sentences, select_evidence
+from qa.pipeline.followup import carry_over, needs_conversation, previous_question
+from qa.pipeline.retrieval import HybridRetriever
+from qa.pipeline.support import SupportScorer
 from qa.settings import Settings
-from qa.support import SupportScorer
+from qa.validation import InvalidRequest, valid_history, valid_question, valid_top_k
 
 # Fitted by `python -m eval.calibrate` on the demo's calibration set (bundled e5 embedder); the
 # multi-corpus refit lost recall on the demo at more false abstentions, see the README.
@@ -48,15 +49,6 @@ CALIBRATED_ABSTENTION = AbstentionModel(weights=(-18.0282, 0.1466, 0.4327, -0.89
 # How much evidence each generator gets: quotes stay short; a model may weigh more.
 EVIDENCE_SENTENCES = {"extractive": 3, "llm": 5}
 _NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-Z]\.(?:\d+\.?)*)\s+")  # "1.2.", "6.4", "A.1" before a heading
-ROLES = ("user", "assistant")
-
-
-class InvalidRequest(ValueError):
-    """A request the service refuses; the message is meant for the user."""
-
-    def __init__(self, message: str, code: str = "invalid_request"):
-        super().__init__(message)
-        self.code = code
 
 
 class UnverifiedAnswer(GeneratorUnavailable):
@@ -134,9 +126,9 @@ class QAService:
                    strict: bool | None = None) -> Iterator[Stage | Delta | Answer]:
         """Yield stages and text deltas as the answer is made, then the complete, verified Answer."""
         started = time.perf_counter()
-        question = self._valid_question(question)
-        top_k = self._valid_top_k(top_k)
-        history = self._valid_history(history)
+        question = valid_question(question, self.settings)
+        top_k = valid_top_k(top_k, self.settings)
+        history = valid_history(history, self.settings)
         chosen = self._generator(generator)
         strict = self.settings.strict_citations if strict is None else strict
         language = detect_language(question)
@@ -230,7 +222,7 @@ class QAService:
 
     def abstention_features(self, question: str) -> Features:
         """What the abstention decision sees for `question` (for calibration)."""
-        question = self._valid_question(question)
+        question = valid_question(question, self.settings)
         scored = self._scored_sentences(question, self.settings.top_k)
         return evidence_features(question, detect_language(question), scored[0] if scored else None, self.parts.keyword)
 
@@ -241,7 +233,7 @@ class QAService:
 
     def search(self, question: str, top_k: int | None = None) -> list[SearchHit]:
         """The passages retrieval finds for a question, best first."""
-        retrieved = self.retriever.retrieve(self._valid_question(question), self._valid_top_k(top_k))
+        retrieved = self.retriever.retrieve(valid_question(question, self.settings), valid_top_k(top_k, self.settings))
         return [
             SearchHit(
                 rank=rank,
@@ -335,40 +327,6 @@ class QAService:
             "generators": sorted(self.generators.available),
         }
 
-    # -- validation ----------------------------------------------------------------------
-    def _valid_question(self, question: str) -> str:
-        if not isinstance(question, str):
-            raise InvalidRequest("the question must be a string")
-        question = _valid_text(question, "question").strip()
-        if not question:
-            raise InvalidRequest("the question is empty", "empty_question")
-        if len(question) > self.settings.max_question_chars:
-            raise InvalidRequest(
-                f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}",
-                "question_too_long",
-            )
-        return question
-
-    def _valid_top_k(self, top_k: int | None) -> int:
-        if top_k is None:
-            return self.settings.top_k
-        if not 1 <= top_k <= self.settings.max_top_k:
-            raise InvalidRequest(f"top_k must be between 1 and {self.settings.max_top_k}", "invalid_top_k")
-        return top_k
-
-    def _valid_history(self, history: Sequence[dict] | None) -> list[dict]:
-        history = list(history or [])
-        if len(history) > self.settings.max_history_turns:
-            raise InvalidRequest(f"history is limited to {self.settings.max_history_turns} turns", "history_too_long")
-        for turn in history:
-            if not isinstance(turn, dict) or turn.get("role") not in ROLES or not isinstance(turn.get("content"), str):
-                raise InvalidRequest('each history turn must be {"role": "user" or "assistant", "content": text}',
-                                     "invalid_history")
-            _valid_text(turn["content"], "history")
-            if len(turn["content"]) > self.settings.max_history_turn_chars:
-                raise InvalidRequest("a history turn is too long", "history_too_long")
-        return history
-
     def _generator(self, name: str | None) -> AnswerGenerator:
         """The generator asked for; `auto` is the one that measures best: a configured server's model,
         else quotes, which beat the bundled 1.5B model on correctness in both languages (README)."""
@@ -382,17 +340,6 @@ class QAService:
                 "unknown_generator",
             )
         return self.generators.available[name]
-
-
-def _valid_text(text: str, what: str) -> str:
-    """Text must be real Unicode: no NUL bytes, no lone surrogates (they cannot be UTF-8)."""
-    if "\x00" in text:
-        raise InvalidRequest(f"the {what} contains a NUL character", "invalid_text")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidRequest(f"the {what} is not valid Unicode text (lone surrogate)", "invalid_text") from None
-    return text
 
 
 def _not_what_it_claims(suffix: str) -> str:

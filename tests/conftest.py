@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.components import stay_offline
+from qa.container import stay_offline
 from qa.settings import REPO_ROOT, Settings
 
 stay_offline()
@@ -123,7 +123,7 @@ def served_chat(data_dir: Path, embedding_cache_dir: Path, adapt=None):
 
     `adapt(service)` may change the service before it is served (a slower stream, say).
     """
-    from qa.api import create_app
+    from qa.api.app import create_app
     from qa.loopback import serving
     from qa.service import QAService
     from ui.app import mount

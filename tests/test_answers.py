@@ -8,8 +8,9 @@ import pytest
 from eval.dataset import DEFAULT_SET, load_set
 from eval.harness import InProcess, answers
 from qa.answer import Answer
-from qa.followup import needs_conversation
-from qa.service import Delta, InvalidRequest, Stage
+from qa.pipeline.followup import needs_conversation
+from qa.service import Delta, Stage
+from qa.validation import InvalidRequest
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -110,7 +111,7 @@ def test_example_questions_come_from_the_loaded_documents_or_there_are_none(demo
 def test_a_sentence_that_announces_a_command_or_a_list_is_quoted_with_it(make_settings, tmp_path):
     from eval.metrics import fragmentary_quotes
     from index.loaders import load_document
-    from index.sentences import unit_spans
+    from index.text.sentences import unit_spans
     from qa.service import QAService
 
     folder = tmp_path / "manual"
@@ -175,9 +176,9 @@ def test_every_standalone_question_gets_the_same_answer_asked_first_or_inside_a_
 def test_auto_answers_with_quotes_when_only_the_bundled_model_is_there(demo_service):
     """Quotes beat the bundled 1.5B model on correctness (README); a configured server's model is
     used by auto (tests/test_llm.py, the failing-server test)."""
-    from qa.components import Generators
-    from qa.generators import ExtractiveGenerator
-    from qa.llm import LLMGenerator, build_llm
+    from qa.container import Generators
+    from qa.generation.base import ExtractiveGenerator
+    from qa.generation.llm import LLMGenerator, build_llm
     from qa.service import QAService
 
     unreachable = build_llm("bundled", "http://127.0.0.1:9/v1", None, timeout=1, max_tokens=8, context_window=4096)

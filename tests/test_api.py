@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from qa.api import create_app
+from qa.api.app import create_app
 from qa.loopback import serving
 
 

@@ -13,8 +13,8 @@ import time
 import httpx
 import pytest
 
-from qa.api import RateLimiter, create_app
-from qa.auth import COOKIE, Gate
+from qa.api.app import RateLimiter, create_app
+from qa.api.auth import COOKIE, Gate
 from qa.loopback import serving
 from qa.service import QAService
 from ui.app import mount

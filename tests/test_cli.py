@@ -28,9 +28,9 @@ def test_ask_json_prints_the_answer_object(demo_service, demo_settings):
 
 
 def test_an_extractive_question_does_not_start_the_local_model(demo_service, demo_settings):
-    from qa.cli import _service_for
+    from qa.cli import service_for
 
-    service = _service_for("extractive", demo_settings.model_copy(update={"generator": "auto", "local_llm": True}))
+    service = service_for("extractive", demo_settings.model_copy(update={"generator": "auto", "local_llm": True}))
     try:
         assert service.generators.local_server is None and set(service.generators.available) == {"extractive"}
         assert "505" in service.ask("How many employees signed the letter?").answer

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from index.e5_engine import E5
+from index.embedding.e5_engine import E5
 
 PASSAGES = [
     "Emmett Shear, cofondateur de Twitch, devient PDG par intérim d’OpenAI.",

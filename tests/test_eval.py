@@ -6,7 +6,7 @@ import pytest
 
 from eval.dataset import EvalSetError, fact_found, load_set
 from eval.metrics import answer_language, first_hit
-from qa.citations import cited_sentences
+from qa.pipeline.citations import cited_sentences
 
 
 def test_facts_match_without_case_accents_or_typographic_quotes():
@@ -71,7 +71,7 @@ def test_the_extractive_generator_passes_the_gate(demo_service, tmp_path):
     from eval.harness import InProcess, run
     from eval.metrics import summarise
     from eval.report import write_reports
-    from qa.support import SupportScorer
+    from qa.pipeline.support import SupportScorer
 
     judge = SupportScorer(demo_service.parts.embed_model)
     results = run(load_set(DEFAULT_SET), InProcess(demo_service, "extractive"), judge)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from index.keyword import KeywordIndex
+from index.keyword.bm25 import KeywordIndex
 from index.loaders import load_document
-from index.sentences import sections, unit_spans
-from index.store import ChunkStore, StoreError, chroma_client, searchable_text
-from qa.components import build_index
+from index.store.chroma import ChunkStore, StoreError, chroma_client, searchable_text
+from index.text.sentences import sections, unit_spans
+from qa.container import build_index
 from qa.settings import Settings
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from index.language import detect_language
+from index.text.language import detect_language
 
 
 @pytest.mark.parametrize(
@@ -40,8 +40,8 @@ def test_first_uses_from_many_threads_at_once_all_succeed():
 
     code = (
         "import threading, qa.service\n"
-        "from index.language import detect_language\n"
-        "from index.sentences import sentence_spans\n"
+        "from index.text.language import detect_language\n"
+        "from index.text.sentences import sentence_spans\n"
         "errors = []\n"
         "def work():\n"
         "    try:\n"

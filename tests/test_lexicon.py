@@ -2,8 +2,8 @@
 stands for its translations among the indexed words, found with the bundled
 multilingual embedder (no dictionary to download)."""
 
-from index.keyword import KeywordIndex, keyword_tokens
-from qa.components import build_index
+from index.keyword.bm25 import KeywordIndex, keyword_tokens
+from qa.container import build_index
 
 
 def french_corpus(folder):

@@ -18,9 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from qa import local_llm
 from qa.answer import Answer
-from qa.api import create_app
+from qa.api.app import create_app
+from qa.generation import local_llm
 from qa.loopback import serving
 from qa.service import Delta, QAService, Stage
 from tests.test_api_v1 import sse_events
@@ -333,7 +333,7 @@ def test_the_model_server_ignores_port_host_and_api_key_in_the_environment(llm_s
 def test_the_first_answer_after_ready_does_not_pay_for_the_prompt_prefix(llm_service):
     """`ready` waits until the fixed prefix is processed: on a fresh server, a prompt that starts with it
     costs a fraction of one that does not (the same prompt, its first words changed)."""
-    from qa.llm import warm_up_messages
+    from qa.generation.llm import warm_up_messages
 
     server = local_llm.LocalLLMServer(lambda: llm_service.generators.local_server.model_path, threads=2).start()
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from index.loaders import DocumentError, load_document, sniff_suffix
-from index.sentences import unit_spans
+from index.text.sentences import unit_spans
 
 
 def write(folder, name, data: bytes):

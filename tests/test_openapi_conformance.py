@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.api import create_app
+from qa.api.app import create_app
 from qa.loopback import serving
 from qa.service import QAService
 

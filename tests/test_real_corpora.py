@@ -17,9 +17,9 @@ from eval.dataset import load_set
 from eval.harness import InProcess, run
 from eval.metrics import fragmentary_quotes, summarise
 from index.loaders import load_document
-from index.sentences import unit_spans
+from index.text.sentences import unit_spans
+from qa.pipeline.support import SupportScorer
 from qa.service import QAService
-from qa.support import SupportScorer
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,7 @@
 """Sentence boundaries in French press text, and chunks that map back to the source."""
 
 from index.loaders.structure import TextBuilder
-from index.sentences import make_splitter, sections, sentence_spans, unit_spans
+from index.text.sentences import make_splitter, sections, sentence_spans, unit_spans
 
 
 def sentences(text):

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, embedding_cache_dir):
-    from qa.api import create_app
+    from qa.api.app import create_app
     from qa.loopback import serving
     from qa.service import QAService
     from qa.settings import Settings

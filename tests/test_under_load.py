@@ -20,8 +20,8 @@ import pytest
 
 from eval.bench import served
 from eval.dataset import DEFAULT_SET, load_set
-from qa.api import create_app
-from qa.components import build_index
+from qa.api.app import create_app
+from qa.container import build_index
 from qa.loopback import serving
 from qa.service import QAService
 

@@ -1,7 +1,7 @@
 """The Gradio chat, mounted in the FastAPI app at "/".
 
 Only presentation: every answer, document list, upload and removal goes through
-the same QAService object the HTTP API uses, behind the same gate (`qa.auth`):
+the same QAService object the HTTP API uses, behind the same gate (`qa.api.auth`):
 the chat shows document management to admins only, and its handlers check the
 role again, since the chat's Gradio API can be called without the page.
 """
@@ -14,10 +14,11 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from index.store import DocumentRecord
+from index.store.chroma import DocumentRecord
 from qa.answer import Answer
-from qa.auth import LOGOUT_PATH, Gate, may_change_documents
-from qa.service import Delta, InvalidRequest, QAService, Stage
+from qa.api.auth import LOGOUT_PATH, Gate, may_change_documents
+from qa.service import Delta, QAService, Stage
+from qa.validation import InvalidRequest
 from ui.labels import I18N, LANGUAGE_NAMES, label, pick_language, reason
 from ui.render import CSS, answer_html, stopped_html, streaming_html
 

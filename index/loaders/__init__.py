@@ -13,7 +13,6 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.language import Language, detect_language
 from index.loaders.html import html_structure
 from index.loaders.metadata import find_date, first_sentence_title
 from index.loaders.office import docx_structure, epub_structure, odt_structure
@@ -21,6 +20,7 @@ from index.loaders.pdf import pdf_structure
 from index.loaders.structure import SECTION_SEPARATOR, Block, DocumentError
 from index.loaders.text import decode_text, markdown_structure, plain_structure
 from index.loaders.uploads import safe_filename, sniff_suffix
+from index.text.language import Language, detect_language
 
 __all__ = [
     "SECTION_SEPARATOR", "SUPPORTED_SUFFIXES", "Block", "DocumentError", "SourceDocument",

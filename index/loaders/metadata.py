@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from index.language import fold
+from index.text.language import fold
 
 TITLE_MAX_CHARS = 90
 _LEADING_DATE_STAMP = re.compile(r"^\s*(?:date\s*:?\s*)?(?:19|20)\d{2}-\d{2}(?:-\d{2})?\s*[-–—:]?\s*", re.IGNORECASE)
@@ -12,7 +12,7 @@ _LEADING_DATE_STAMP = re.compile(r"^\s*(?:date\s*:?\s*)?(?:19|20)\d{2}-\d{2}(?:-
 
 def first_sentence_title(text: str) -> str:
     """A title for files that have none: the first sentence, cut at a word."""
-    from index.sentences import sentence_spans
+    from index.text.sentences import sentence_spans
 
     body = _LEADING_DATE_STAMP.sub("", text, count=1)
     spans = sentence_spans(body[:2000])

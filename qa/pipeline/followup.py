@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from index.language import QUESTION_WORDS, detect_language, fold, stopwords
+from index.text.language import QUESTION_WORDS, detect_language, fold, stopwords
 
 _NAME = re.compile(r"\b(?:[A-ZÀ-Ý][\w’'-]*[a-zà-ÿ0-9][\w’'-]*(?:\s+[A-ZÀ-Ý][\w’'-]+)*|\d[\d.,]*)")
 _TOKEN = re.compile(r"[^\W_]+|,")  # "l’a" is "l", "a"; "a-t-il" is "a", "t", "il"; commas end a fronted phrase

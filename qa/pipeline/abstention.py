@@ -23,8 +23,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from index.keyword import KeywordIndex, is_question_word, words_with_terms
-from qa.evidence import Evidence
+from index.keyword.bm25 import KeywordIndex, is_question_word, words_with_terms
+from qa.pipeline.evidence import Evidence
 
 Features = tuple[float, float, float, float]
 

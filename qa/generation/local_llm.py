@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from qa.llm import warm_up_messages
+from qa.generation.llm import warm_up_messages
 from qa.loopback import answers, free_port
 
 log = logging.getLogger(__name__)

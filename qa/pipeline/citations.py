@@ -13,12 +13,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from index.sentences import sentence_spans
+from index.text.sentences import sentence_spans
 from qa.answer import AnswerSentence, Citation, Span
-from qa.support import SupportScorer
+from qa.pipeline.support import SupportScorer
 
 if TYPE_CHECKING:
-    from qa.generators import Passage
+    from qa.generation.base import Passage
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+\])+")

@@ -8,15 +8,16 @@ from dataclasses import dataclass
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from index.embedders import E5Embedding, fingerprint, openai_embedding
-from index.embedding_cache import EmbeddingCache
+from index.embedding.cache import EmbeddingCache
+from index.embedding.models import E5Embedding, fingerprint, openai_embedding
 from index.indexer import Indexer
-from index.keyword import KeywordIndex, WordEmbedder
-from index.store import ChunkStore, chroma_client
-from qa import local_llm
-from qa.generators import AnswerGenerator, ExtractiveGenerator
-from qa.llm import LLMGenerator, build_llm
-from qa.local_llm import LocalLLMServer
+from index.keyword.bm25 import KeywordIndex, WordEmbedder
+from index.store.chroma import ChunkStore, chroma_client
+from qa.generation import local_llm
+from qa.generation.base import AnswerGenerator, ExtractiveGenerator
+from qa.generation.llm import LLMGenerator, build_llm
+from qa.generation.local_llm import LocalLLMServer
+from qa.pipeline.support import SupportScorer
 from qa.settings import Settings
 
 # Libraries that phone home unless told not to; we never make a request off the machine.
@@ -58,6 +59,11 @@ def word_embedder(embed_model: BaseEmbedding, cache: EmbeddingCache) -> WordEmbe
     if not isinstance(embed_model, E5Embedding):
         return None
     return lambda words: cache.embed(words, embed_model.get_text_embedding_batch)[0]
+
+
+def build_judge(settings: Settings) -> SupportScorer:
+    """The support verifier, on the configured embedder (for judging answers from outside the service)."""
+    return SupportScorer(build_embed_model(settings))
 
 
 @dataclass

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms import LLM
 
-from qa.generators import GeneratorUnavailable, Passage
+from qa.generation.base import GeneratorUnavailable, Passage
 
 NO_ANSWER = "NO_ANSWER"
 TEMPERATURE = 0.1  # near-deterministic: the answer should restate the passages, not vary

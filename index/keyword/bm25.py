@@ -28,8 +28,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from index.language import LANGUAGES, NLTK_NAMES, QUESTION_WORDS, detect_language, fold, stopwords
-from index.store import searchable_text
+from index.store.chroma import searchable_text
+from index.text.language import LANGUAGES, NLTK_NAMES, QUESTION_WORDS, detect_language, fold, stopwords
 
 # What the postings are built from; a saved copy of another kind is rebuilt.
 POSTINGS = "chunk text with its heading path"

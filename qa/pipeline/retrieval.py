@@ -21,8 +21,8 @@ from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import QueryFusionRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
-from index.keyword import KeywordIndex
-from index.store import ChunkStore
+from index.keyword.bm25 import KeywordIndex
+from index.store.chroma import ChunkStore
 
 
 class KeywordRetriever(BaseRetriever):
