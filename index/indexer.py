@@ -31,13 +31,8 @@ from index.loaders import (
     doc_id_for,
     load_document,
 )
-from index.store.chroma import (
-    ChunkStore,
-    DocumentRecord,
-    StorageFull,
-    is_storage_full,
-    searchable_text,
-)
+from index.store.chroma import ChunkStore, DocumentRecord, searchable_text
+from index.store.errors import StorageFull, is_storage_full
 from index.text.sentences import make_splitter, unit_spans
 
 log = logging.getLogger(__name__)

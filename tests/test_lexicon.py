@@ -2,7 +2,8 @@
 stands for its translations among the indexed words, found with the bundled
 multilingual embedder (no dictionary to download)."""
 
-from index.keyword.bm25 import KeywordIndex, keyword_tokens
+from index.keyword.bm25 import KeywordIndex
+from index.keyword.tokens import keyword_tokens
 from qa.container import build_index
 
 

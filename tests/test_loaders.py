@@ -271,7 +271,7 @@ def test_each_pdf_block_knows_its_page_and_its_heading_path_from_the_bookmarks()
     assert block_holding(doc, "Ian Murdock en 1993").page == 2
 
 
-FIXTURES = sorted(p.name for p in REAL.iterdir() if p.name not in ("README.md", "make_fixtures.py"))
+FIXTURES = sorted(p.name for p in REAL.iterdir() if p.is_file() and p.name not in ("README.md", "make_fixtures.py"))
 
 
 @pytest.mark.parametrize("name", FIXTURES)

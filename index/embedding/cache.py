@@ -20,6 +20,8 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+KEYS_PER_SELECT = 500  # well under SQLite's limit on bound parameters per statement
+
 
 class EmbeddingCache:
     def __init__(self, path: Path, fingerprint: str):
@@ -56,8 +58,8 @@ class EmbeddingCache:
         found: dict[str, np.ndarray] = {}
         items = list(keys)
         with self._lock:
-            for i in range(0, len(items), 500):
-                batch = items[i : i + 500]
+            for i in range(0, len(items), KEYS_PER_SELECT):
+                batch = items[i : i + KEYS_PER_SELECT]
                 rows = self._db.execute(
                     f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(batch))})", batch
                 ).fetchall()

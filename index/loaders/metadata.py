@@ -7,6 +7,8 @@ import re
 from index.text.language import fold
 
 TITLE_MAX_CHARS = 90
+TITLE_SEARCH_CHARS = 2000  # the first sentence lies well within this
+DATE_SEARCH_CHARS = 5000  # a date stated further on is rarely the document's own
 _LEADING_DATE_STAMP = re.compile(r"^\s*(?:date\s*:?\s*)?(?:19|20)\d{2}-\d{2}(?:-\d{2})?\s*[-–—:]?\s*", re.IGNORECASE)
 
 
@@ -15,7 +17,7 @@ def first_sentence_title(text: str) -> str:
     from index.text.sentences import sentence_spans
 
     body = _LEADING_DATE_STAMP.sub("", text, count=1)
-    spans = sentence_spans(body[:2000])
+    spans = sentence_spans(body[:TITLE_SEARCH_CHARS])
     first = body[spans[0][0] : spans[0][1]] if spans else body.strip()
     first = first.rstrip(" .")
     if len(first) <= TITLE_MAX_CHARS:
@@ -48,7 +50,7 @@ def find_date(text: str) -> str | None:
     """The first date the text states, as ISO 8601 (YYYY-MM-DD or YYYY-MM)."""
     best: tuple[int, str] | None = None
     for pattern, order in _DATE_PATTERNS:
-        for match in pattern.finditer(text[:5000]):
+        for match in pattern.finditer(text[:DATE_SEARCH_CHARS]):
             parts = dict(zip(order, match.groups()))
             month = int(parts["m"]) if "m" in parts else _MONTHS.get(fold(parts["M"]))
             if not month or not 1 <= month <= 12:

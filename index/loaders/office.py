@@ -15,6 +15,7 @@ from index.loaders.html import add_html
 from index.loaders.structure import MAX_COLUMNS, DocumentError, Structured, TextBuilder
 
 ZIP_MAX_UNPACKED_BYTES = 256 * 2**20  # declared sizes past this are a decompression bomb
+MIMETYPE_MAX_BYTES = 100  # longer than any `mimetype` entry these formats write
 # What each format's container must hold: an inner file, and for OpenDocument and EPUB the
 # `mimetype` entry their specifications put first.
 _CONTAINERS = {
@@ -29,7 +30,7 @@ def zip_kind(data: bytes) -> str | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
-            mimetype = archive.open("mimetype").read(100).strip() if "mimetype" in names else None
+            mimetype = archive.open("mimetype").read(MIMETYPE_MAX_BYTES).strip() if "mimetype" in names else None
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, RuntimeError):
         return None
     for suffix, (inner, expected) in _CONTAINERS.items():

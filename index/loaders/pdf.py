@@ -45,6 +45,18 @@ EDGE_LINES = 2  # lines at each end of a page that may be running headers or foo
 NEIGHBOUR_PAGES = 2  # a running header repeats on at least one page this close
 FURNITURE_SIMILARITY = 0.5  # difflib ratio, digits aside: "CHAPITRE 1. … 1.5. QUELLES…" vs "… 1.7. COMMENT…"
 HEADING_NUMBER_CHARS = 15  # a heading line may prefix its outline title with this much numbering ("Chapitre 12")
+MAX_TITLE_LINES = 3  # an outline title may be typeset over this many lines
+OUTLINE_DEPTH = 6  # bookmark levels that become headings (1-6, as in HTML)
+BASELINE_TOLERANCE = 3.0  # points: a running header sits this close to the same height on every page
+# A line starts a new paragraph when its font size differs by more than FONT_SIZE_TOLERANCE points,
+# when it sits more than PARAGRAPH_GAP line spacings below the previous line, or when the previous
+# line stops short of the right margin by more than SHORT_LINE_SHARE of the width it could fill.
+FONT_SIZE_TOLERANCE = 0.5
+PARAGRAPH_GAP = 1.5
+SHORT_LINE_SHARE = 0.1
+INFLATE_PIECE_BYTES = 1 << 16  # compressed bytes fed to the inflater at a time
+INFLATE_STEP_BYTES = 1 << 20  # inflated bytes per step: a bomb is counted, never held whole
+FIXED_PITCH_FLAG = 1  # PDF font descriptor flag 1: FixedPitch
 
 
 @dataclass
@@ -102,14 +114,14 @@ def _refuse_inflation_bombs(data: bytes) -> None:
                 raise DocumentError("PDF content too large to inflate (a decompression bomb?)")
 
 
-def _inflated_size(data: bytes, start: int, budget: int, piece: int = 1 << 16) -> int:
+def _inflated_size(data: bytes, start: int, budget: int) -> int:
     """Size of the deflate stream at `start` once inflated, counted up to just past `budget`."""
     inflater, size = zlib.decompressobj(), 0
-    for offset in range(start, len(data), piece):
-        pending = data[offset : offset + piece]
+    for offset in range(start, len(data), INFLATE_PIECE_BYTES):
+        pending = data[offset : offset + INFLATE_PIECE_BYTES]
         while pending:
             try:
-                size += len(inflater.decompress(pending, 16 * piece))
+                size += len(inflater.decompress(pending, INFLATE_STEP_BYTES))
             except zlib.error:
                 return size
             if size > budget or inflater.eof:
@@ -152,7 +164,7 @@ def _is_fixed_pitch(textpage, index: int) -> bool:
 
     flags = ctypes.c_int()
     pdfium_c.FPDFText_GetFontInfo(textpage, index, None, 0, flags)
-    return bool(flags.value & 1)  # PDF font descriptor flag 1: FixedPitch
+    return bool(flags.value & FIXED_PITCH_FLAG)
 
 
 def _drop_running_furniture(pages: list[list[_Line]], keep: set[int]) -> None:
@@ -174,7 +186,7 @@ def _drop_running_furniture(pages: list[list[_Line]], keep: set[int]) -> None:
 
 
 def _repeats(line: _Line, other: _Line) -> bool:
-    if abs(line.baseline - other.baseline) > 3:
+    if abs(line.baseline - other.baseline) > BASELINE_TOLERANCE:
         return False
     matcher = difflib.SequenceMatcher(None, line.shape, other.shape)
     return matcher.quick_ratio() >= FURNITURE_SIMILARITY and matcher.ratio() >= FURNITURE_SIMILARITY
@@ -183,7 +195,7 @@ def _repeats(line: _Line, other: _Line) -> bool:
 def _outline(pdf) -> list[tuple[int, str, int]]:
     """(level, title, 1-based page) of each bookmark that points to a page."""
     entries = []
-    for bookmark in pdf.get_toc(max_depth=6):
+    for bookmark in pdf.get_toc(max_depth=OUTLINE_DEPTH):
         destination = bookmark.get_dest()
         index = destination.get_index() if destination else None
         if index is not None and (title := bookmark.get_title().strip()):
@@ -225,14 +237,14 @@ def _place_outline(pages: list[list[_Line]], outline: list[tuple[int, str, int]]
 
 
 def _typeset_title(keys: list[str], i: int, expected: list[tuple[int, str]], known: set[str]) -> tuple[int, int | None]:
-    """Whether the lines from i on typeset a title, over one to three lines.
+    """Whether the lines from i on typeset a title, over one to MAX_TITLE_LINES lines.
 
     (lines, level) for a title this page's bookmarks point to, which is then
     taken off `expected` (numbering may come before it: "1.5", "Chapitre 1");
     (lines, None) for a title of another page with its page number after it;
     (0, None) for anything else.
     """
-    for count in (1, 2, 3):
+    for count in range(1, MAX_TITLE_LINES + 1):
         typeset = "".join(keys[i : i + count])
         for entry in expected:
             level, key = entry
@@ -293,9 +305,9 @@ def _starts_block(previous: _Line, line: _Line, layout: dict[int, tuple[float, f
         return True
     right_margin, spacing = layout[line.page]
     return (
-        abs(line.size - previous.size) > 0.5
-        or previous.last_baseline - line.baseline > 1.5 * spacing
-        or previous.right < right_margin - 0.1 * (right_margin - previous.left)  # a short line ends a paragraph
+        abs(line.size - previous.size) > FONT_SIZE_TOLERANCE
+        or previous.last_baseline - line.baseline > PARAGRAPH_GAP * spacing
+        or previous.right < right_margin - SHORT_LINE_SHARE * (right_margin - previous.left)
     )
 
 

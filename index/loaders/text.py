@@ -15,6 +15,7 @@ from index.loaders.html import html_structure
 from index.loaders.structure import Block, DocumentError, Structured
 
 _LINE = re.compile(r"[^\n]+")
+BINARY_CHECK_BYTES = 8192  # a NUL byte this early means a binary file, not text
 
 
 def decode_text(data: bytes) -> str:
@@ -23,7 +24,7 @@ def decode_text(data: bytes) -> str:
         text = data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = data.decode("utf-16", errors="replace")
-    elif b"\x00" in data[:8192]:
+    elif b"\x00" in data[:BINARY_CHECK_BYTES]:
         raise DocumentError("binary file, not text")
     else:
         text = _decode_8bit(data)

@@ -14,6 +14,8 @@ _BINARY_SIGNATURES = (
 )
 _ZIP_FORMATS = (".docx", ".odt", ".epub")
 _TEXT_FORMATS = (".txt", ".md", ".html", ".htm")
+TEXT_SNIFF_BYTES = 65_536  # how much of a claimed text file must decode as text
+MAX_STEM_CHARS = 100  # of a stored file name, before its suffix
 
 
 def sniff_suffix(data: bytes, claimed: str) -> str | None:
@@ -23,15 +25,14 @@ def sniff_suffix(data: bytes, claimed: str) -> str | None:
     ZIP holding a Word document (not any ZIP), text must be text.
     """
     claimed = claimed.lower()
-    head = data[:8192]
     if claimed == ".pdf":
-        return ".pdf" if head.startswith(b"%PDF-") else None
+        return ".pdf" if data.startswith(b"%PDF-") else None
     if claimed in _ZIP_FORMATS:
         return claimed if zip_kind(data) == claimed else None
-    if claimed not in _TEXT_FORMATS or head.startswith((b"%PDF-", *_BINARY_SIGNATURES)):
+    if claimed not in _TEXT_FORMATS or data.startswith((b"%PDF-", *_BINARY_SIGNATURES)):
         return None
     try:
-        text = decode_text(data[:65536])
+        text = decode_text(data[:TEXT_SNIFF_BYTES])
     except DocumentError:
         return None
     if claimed in (".html", ".htm"):
@@ -48,5 +49,5 @@ def safe_filename(name: str) -> str:
     stem, dot, suffix = base.rpartition(".")
     if not dot:
         stem, suffix = base, ""
-    stem = stem[:100].strip(" .") or "document"
+    stem = stem[:MAX_STEM_CHARS].strip(" .") or "document"
     return f"{stem}.{suffix.lower()}" if suffix else stem

@@ -17,57 +17,37 @@ after another process (`qa index` beside `qa serve`) changed the store, searches
 would return vanished records, and this process's next write would persist its
 stale index over the other's (chroma-core/chroma#3792).  So a process that finds
 the generation moved under it reopens its client before it reads or writes.
+
+A Chroma server that cannot be reached is reported as `StoreUnavailable`, whatever
+the call: the collections are wrapped so that `ChromaVectorStore`'s own queries
+report it too.
 """
 
 from __future__ import annotations
 
-import errno
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import chromadb
+import httpx
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
+from index.store.errors import StoreError, StoreUnavailable
+
 log = logging.getLogger(__name__)
 
-WRITE_BATCH = 1000
-
-
-class StoreError(Exception):
-    """The vector store cannot be used as configured (message says what to do)."""
-
-
-class StoreUnavailable(StoreError):
-    """The Chroma server cannot be reached."""
-
-
-class StorageFull(StoreError):
-    """The disk (or a file-size limit) stopped a write; committed documents are untouched."""
-
-
-_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
-# SQLite under Chroma's Rust core reports a refused write (ENOSPC, EFBIG) as "disk I/O error".
-_FULL_MESSAGES = ("disk is full", "no space left", "file too large", "quota exceeded", "disk i/o error")
-
-
-def is_storage_full(exc: BaseException | None) -> bool:
-    """Whether `exc` or anything in its chain says the disk is full.
-
-    SQLite, Chroma's Rust core and Python each report it differently.
-    """
-    while exc is not None:
-        if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
-            return True
-        if any(m in str(exc).lower() for m in _FULL_MESSAGES):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
+WRITE_BATCH = 1000  # records per Chroma write
+READ_PAGE = 5000  # chunks per read when scanning the whole collection
+ID_PAGE = 10_000  # ids per read when listing a collection's records
+VERSION_HASH_CHARS = 16  # of the content hash, in record ids: enough to tell versions of one document apart
+CHROMA_PORT = 8000  # `chroma run`'s default
 
 
 @dataclass(frozen=True)
@@ -111,7 +91,7 @@ class Sentence:
     chunk_index: int  # the (first) chunk that holds this sentence
 
 
-def chroma_client(path: str | None = None, host: str | None = None, port: int = 8000, ssl: bool = False):
+def chroma_client(path: str | None = None, host: str | None = None, port: int = CHROMA_PORT, ssl: bool = False):
     """An embedded on-disk client, or an HTTP client when a server host is given."""
     settings = ChromaSettings(anonymized_telemetry=False)
     if host:
@@ -122,6 +102,33 @@ def chroma_client(path: str | None = None, host: str | None = None, port: int = 
     if path is None:
         raise StoreError("a Chroma path or host is required")
     return chromadb.PersistentClient(path=path, settings=settings)
+
+
+@contextmanager
+def _reporting_unreachable_server():
+    """Report a Chroma server that cannot be reached (refused, reset, timed out) as `StoreUnavailable`."""
+    try:
+        yield
+    except httpx.TransportError as exc:
+        raise StoreUnavailable(f"the Chroma server cannot be reached: {exc}") from exc
+
+
+class _ReportingCollection:
+    """A Chroma collection whose calls report an unreachable server as `StoreUnavailable`."""
+
+    def __init__(self, collection):
+        self._collection = collection
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self._collection, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args, **kwargs):
+            with _reporting_unreachable_server():
+                return attribute(*args, **kwargs)
+
+        return call
 
 
 class ChunkStore:
@@ -141,12 +148,13 @@ class ChunkStore:
     def _collection(self, name: str):
         expected = {"embedder": self.embedder, "dimension": self.dimension}
         try:
-            collection = self.client.get_or_create_collection(
-                name,
-                metadata={**expected, "generation": 0},
-                configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=None,
-            )
+            with _reporting_unreachable_server():
+                collection = self.client.get_or_create_collection(
+                    name,
+                    metadata={**expected, "generation": 0},
+                    configuration={"hnsw": {"space": "cosine"}},
+                    embedding_function=None,
+                )
         except ValueError as exc:
             raise StoreError(f"invalid collection name {name!r}: {exc}") from exc
         found = {k: (collection.metadata or {}).get(k) for k in expected}
@@ -157,11 +165,13 @@ class ChunkStore:
                 f"(dimension {self.dimension}). Use the embedder that built it, choose another "
                 "collection name (QA_COLLECTION), or delete the index and re-index."
             )
-        return collection
+        return _ReportingCollection(collection)
 
     # -- generation: how other processes notice a change ---------------------------------
     def generation(self) -> int:
-        return int((self.client.get_collection(self.name).metadata or {}).get("generation", 0))
+        with _reporting_unreachable_server():
+            metadata = self.client.get_collection(self.name).metadata
+        return int((metadata or {}).get("generation", 0))
 
     def bump_generation(self) -> int:
         generation = self.generation() + 1
@@ -213,7 +223,7 @@ class ChunkStore:
             for i, m, d in zip(got["ids"][0], got["metadatas"][0], got["distances"][0])
         ]
 
-    def iter_chunks(self, page: int = 5000) -> Iterator[tuple[list[str], list[str], list[dict]]]:
+    def iter_chunks(self, page: int = READ_PAGE) -> Iterator[tuple[list[str], list[str], list[dict]]]:
         """All chunk ids, texts and metadata, a page at a time (keyword index rebuilds)."""
         offset = 0
         while True:
@@ -317,7 +327,7 @@ def searchable_text(text: str, metadata: Mapping[str, Any]) -> str:
 
 
 def version_prefix(doc_id: str, content_hash: str) -> str:
-    return f"{doc_id}#{content_hash[:16]}"
+    return f"{doc_id}#{content_hash[:VERSION_HASH_CHARS]}"
 
 
 def chunk_id(prefix: str, index: int) -> str:
@@ -337,7 +347,7 @@ def _sentence(sentence_id_: str, meta: dict[str, Any], text: str, vector) -> Sen
 
 def _all_ids(collection) -> list[str]:
     ids: list[str] = []
-    while batch := collection.get(include=[], limit=10_000, offset=len(ids))["ids"]:
+    while batch := collection.get(include=[], limit=ID_PAGE, offset=len(ids))["ids"]:
         ids.extend(batch)
     return ids
 

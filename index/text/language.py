@@ -25,6 +25,7 @@ NLTK_LOCK = threading.Lock()
 Language = Literal["fr", "en"]
 LANGUAGES: tuple[Language, ...] = ("fr", "en")
 NLTK_NAMES = {"fr": "french", "en": "english"}
+DOCUMENT_LANGUAGE: Language = "fr"  # a document's language when nothing in it tells
 
 # Interrogatives NLTK's stopword lists leave out: they say what kind of answer is wanted
 # ("combien", "how many"), not what it is about, so they are not searched for.
