@@ -1,7 +1,9 @@
-"""The answer object: one shape for the CLI, the HTTP API, the chat and the evaluation."""
+"""The answer object: one shape for the CLI, the HTTP API, the chat and the evaluation, and the events
+that stream it (stages, then text deltas, then the answer)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -58,3 +60,20 @@ class SearchHit(BaseModel):
     start: int
     end: int
     score: float
+
+
+@dataclass
+class Delta:
+    """A piece of answer text, as it is produced."""
+
+    text: str
+
+
+@dataclass
+class Stage:
+    """What the service is doing before text arrives ("searching", "reading", "writing"), so a
+    reader waiting on a slow model sees progress rather than a blank.  When a model writes,
+    `evidence` holds the sentences it reads, so they can be shown at once."""
+
+    name: str
+    evidence: tuple[str, ...] = ()

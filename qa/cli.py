@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # every failure the user can act on ends here, as one line
-        from index.store.chroma import StoreError
+        from index.store.errors import StoreError
         from qa.validation import InvalidRequest
 
         if isinstance(exc, (InvalidRequest, StoreError, NotADirectoryError, OSError, ValueError)):

@@ -1,5 +1,5 @@
-"""The one place where settings choose the concrete parts: embedder, store, indexer,
-answer generators."""
+"""The one place where settings choose and build the concrete parts: embedder, store, indexer,
+upload folder, answer generators, and the steps of the answer pipeline."""
 
 from __future__ import annotations
 
@@ -11,14 +11,20 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from index.embedding.cache import EmbeddingCache
 from index.embedding.models import E5Embedding, fingerprint, openai_embedding
 from index.indexer import Indexer
-from index.keyword.bm25 import KeywordIndex, WordEmbedder
+from index.keyword.bm25 import KeywordIndex
+from index.keyword.lexicon import WordEmbedder
 from index.store.chroma import ChunkStore, chroma_client
 from qa.generation import local_llm
 from qa.generation.base import AnswerGenerator, ExtractiveGenerator
 from qa.generation.llm import LLMGenerator, build_llm
 from qa.generation.local_llm import LocalLLMServer
-from qa.pipeline.support import SupportScorer
+from qa.pipeline.abstention import Abstention
+from qa.pipeline.evidence import SentenceScoring
+from qa.pipeline.retrieval import HybridRetriever
+from qa.pipeline.support.scorer import SupportScorer
+from qa.pipeline.synthesis import VerifiedSynthesizer
 from qa.settings import Settings
+from qa.uploads import UploadFolder
 
 # Libraries that phone home unless told not to; we never make a request off the machine.
 OFFLINE_ENVIRONMENT = {
@@ -75,6 +81,7 @@ class IndexParts:
     store: ChunkStore
     keyword: KeywordIndex
     indexer: Indexer
+    uploads: UploadFolder
 
 
 def build_index(settings: Settings) -> IndexParts:
@@ -101,7 +108,8 @@ def build_index(settings: Settings) -> IndexParts:
         lock_path=settings.lock_path,
         max_file_bytes=settings.max_upload_bytes,
     )
-    return IndexParts(settings, embed_model, store, keyword, indexer)
+    uploads = UploadFolder(settings.uploads_dir, indexer, settings.max_upload_bytes)
+    return IndexParts(settings, embed_model, store, keyword, indexer, uploads)
 
 
 @dataclass
@@ -135,3 +143,28 @@ def build_generators(settings: Settings) -> Generators:
         available["llm"] = LLMGenerator(llm, not_ready=server.not_ready)
         return Generators(available, server)
     return Generators(available)
+
+
+@dataclass
+class Pipeline:
+    """The steps of an answer, in order: retrieve chunks -> score their sentences -> abstain when the
+    evidence is too weak -> write with one generator, verified (llama-index's retriever, node
+    postprocessors and response synthesizer)."""
+
+    retriever: HybridRetriever
+    scoring: SentenceScoring
+    abstention: Abstention
+    judge: SupportScorer
+    writers: dict[str, VerifiedSynthesizer]  # by generator name
+
+
+def build_retriever(parts: IndexParts) -> HybridRetriever:
+    settings = parts.settings
+    return HybridRetriever(parts.store, parts.keyword, parts.embed_model, candidates=settings.candidates,
+                           max_top_k=settings.max_top_k, before_search=parts.indexer.refresh_keyword_index)
+
+
+def build_pipeline(parts: IndexParts, generators: Generators) -> Pipeline:
+    judge = SupportScorer(parts.embed_model)
+    writers = {name: VerifiedSynthesizer(generator, judge) for name, generator in generators.available.items()}
+    return Pipeline(build_retriever(parts), SentenceScoring(parts.store), Abstention(parts.keyword), judge, writers)

@@ -12,11 +12,16 @@ from contextlib import contextmanager
 import httpx
 import uvicorn
 
+LOOPBACK = "127.0.0.1"
+START_TIMEOUT_S = 30  # an in-process server that has not started by then will not
+STOP_TIMEOUT_S = 10
+REQUEST_TIMEOUT_S = 2  # one health request; the poll goes on until its own timeout
+
 
 def free_port() -> int:
     """A port nothing listens on now, for a child server to bind."""
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((LOOPBACK, 0))
         return sock.getsockname()[1]
 
 
@@ -24,11 +29,11 @@ def free_port() -> int:
 def serving(app):
     """Serve `app` with uvicorn in a thread; yield its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False))
+    server = uvicorn.Server(uvicorn.Config(app, host=LOOPBACK, port=port, log_level="warning", proxy_headers=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    url = f"http://{LOOPBACK}:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
@@ -37,7 +42,7 @@ def serving(app):
         yield url
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=STOP_TIMEOUT_S)
 
 
 def answers(url: str, timeout: float, interval: float = 0.2, keep_waiting: Callable[[], bool] = lambda: True) -> bool:
@@ -46,7 +51,7 @@ def answers(url: str, timeout: float, interval: float = 0.2, keep_waiting: Calla
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and keep_waiting():
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(url, timeout=REQUEST_TIMEOUT_S).status_code == 200:
                 return True
         except httpx.HTTPError:
             pass

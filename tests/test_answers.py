@@ -7,9 +7,8 @@ import pytest
 
 from eval.dataset import DEFAULT_SET, load_set
 from eval.harness import InProcess, answers
-from qa.answer import Answer
+from qa.answer import Answer, Delta, Stage
 from qa.pipeline.followup import needs_conversation
-from qa.service import Delta, Stage
 from qa.validation import InvalidRequest
 
 MARKER = re.compile(r"\[(\d+)\]")
@@ -187,3 +186,62 @@ def test_auto_answers_with_quotes_when_only_the_bundled_model_is_there(demo_serv
     answer = service.ask("Combien d’employés ont signé la lettre ?")
     assert answer.generator == "extractive" and answer.notice is None and "505" in answer.answer
     assert service.ask("Combien d’employés ont signé la lettre ?", generator="llm").notice  # asked for, it is tried
+
+
+class _ScriptedGenerator:
+    """A generator that writes the given text word by word: a model that can be made to invent a claim."""
+
+    name = "scripted"
+    evidence_sentences = 3
+    fallback = None
+
+    def __init__(self, text: str, verbatim: bool):
+        self.text, self.verbatim = text, verbatim
+
+    def stream(self, question, language, passages):
+        yield from re.findall(r"\S+\s*", self.text)
+
+    def reads(self, passages):
+        return {p.n: [e.sentence.text for e in p.evidence] for p in passages}
+
+    def rewrite(self, question, history):
+        return question
+
+
+def _drained(steps):
+    """The events a pipeline step yields, and what it returns."""
+    events = []
+    while True:
+        try:
+            events.append(next(steps))
+        except StopIteration as finished:
+            return events, finished.value
+
+
+QUESTION = "Combien d’employés ont signé la lettre ?"
+SUPPORTED_THEN_NOT = "505 employés d’OpenAI ont signé la lettre [1]. Ils exigent aussi 9 999 piscines [1]."
+
+
+def test_sentence_scoring_and_abstention_are_steps_that_work_alone(demo_service):
+    steps = demo_service.pipeline
+    retrieved = steps.retriever.retrieve(QUESTION, 5)
+    scored = steps.scoring.postprocess(QUESTION, retrieved)
+    assert scored == sorted(scored, key=lambda e: e.score, reverse=True) and "505" in scored[0].sentence.text
+    assert not steps.abstention.abstains(QUESTION, "fr", scored)
+    off_topic = "Quelle est la recette de la tarte tatin ?"
+    assert steps.abstention.abstains(off_topic, "fr", demo_service.evidence(off_topic, 5))
+
+
+@pytest.mark.parametrize(("verbatim", "strict", "shown"), [(False, False, [True]), (True, False, [True, False]),
+                                                            (True, True, [True])])
+def test_a_writer_sends_each_sentence_once_verified_and_only_quotes_may_be_shown_unconfirmed(
+        demo_service, verbatim, strict, shown):
+    from qa.pipeline.synthesis import VerifiedSynthesizer
+
+    writer = VerifiedSynthesizer(_ScriptedGenerator(SUPPORTED_THEN_NOT, verbatim), demo_service.judge)
+    events, written = _drained(writer.synthesize(QUESTION, "fr", demo_service.evidence(QUESTION, 5), strict))
+    assert isinstance(events[0], Stage) and events[0].name == "writing"
+    assert bool(events[0].evidence) is not verbatim  # a model's reading is shown ahead; quotes are their own text
+    assert "".join(e.text for e in events[1:]) == written.text and "505" in written.text
+    assert [s.supported for s in written.sentences] == shown and written.rejected
+    assert ("piscines" in written.text) is (False in shown)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,12 +20,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from qa.answer import Answer
+from qa.answer import Answer, Delta, Stage
 from qa.api.app import create_app
 from qa.generation import local_llm
 from qa.loopback import serving
-from qa.service import Delta, QAService, Stage
-from tests.test_api_v1 import sse_events
+from qa.service import QAService
+from tests.helpers import sse_events
 
 pytestmark = [
     pytest.mark.slow,
@@ -33,18 +35,14 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def llm_service(tmp_path_factory, embedding_cache_dir):
-    from qa.settings import REPO_ROOT, Settings
-    from tests.conftest import DEMO_CORPUS
+def llm_service(indexed_copy):
+    from qa.settings import REPO_ROOT
 
-    data_dir = tmp_path_factory.mktemp("llm-index")
-    settings = Settings(_env_file=None, data_dir=data_dir, generator="llm", rate_limit_per_minute=0,
-                        embedding_cache=embedding_cache_dir / "embeddings.sqlite3")
+    settings = indexed_copy("llm-index", generator="llm", rate_limit_per_minute=0)
     shared_models = REPO_ROOT / ".qa" / "models"  # reuse an assembled model rather than copy 1.1 GB again
     if (shared_models / local_llm.MODEL_FILE).exists():
-        (data_dir / "models").symlink_to(shared_models)
+        (settings.data_dir / "models").symlink_to(shared_models)
     service = QAService.from_settings(settings)
-    service.index_folder(DEMO_CORPUS)
     assert service.wait_until_ready(timeout=300), service.generators.local_server.not_ready()
     yield service
     service.close()
@@ -125,7 +123,7 @@ def test_instructions_planted_in_a_document_are_not_followed(llm_service, tmp_pa
 def test_a_killed_model_server_means_an_extractive_answer_then_a_restart(llm_service):
     server = llm_service.generators.local_server
     restarts = server.restarts
-    server._process.kill()
+    os.kill(server.pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while server.ready and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -141,7 +139,7 @@ def test_a_model_server_killed_mid_answer_means_an_extractive_answer_then_a_rest
     restarts = server.restarts
     events = llm_service.ask_stream("Combien d’employés ont signé la lettre ?", generator="llm")
     next(e for e in events if isinstance(e, Stage) and e.name == "writing")  # the model is about to write
-    server._process.kill()
+    os.kill(server.pid, signal.SIGKILL)
     rest = list(events)
     answer = rest[-1]
     assert answer.generator == "extractive" and answer.notice and answer.citations

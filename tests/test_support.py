@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from index.embedding.models import E5Embedding
-from qa.pipeline.support import SupportScorer
+from qa.pipeline.support.scorer import SupportScorer
 
 EXAMPLES = [json.loads(line)
             for line in (Path(__file__).parent / "data" / "support_examples.jsonl").read_text().splitlines()]
@@ -216,7 +216,7 @@ def test_a_number_or_a_title_that_belongs_to_something_else_is_not_supported(jud
 
 
 def test_a_quote_of_the_passage_framed_in_a_few_words_is_supported_and_an_altered_one_is_not():
-    from qa.pipeline.support import is_a_quote_of
+    from qa.pipeline.support.scorer import is_a_quote_of
 
     passage = ("Pourtant, dimanche, le journal a affirmé que d’importants investisseurs, au premier rang desquels "
                "Microsoft, « faisaient des efforts pour faire revenir Sam Altman ». Le conseil a refusé.")

@@ -2,13 +2,14 @@
 
 A generator sees only the evidence the service chose, grouped into numbered
 passages, and writes text with [n] markers.  Everything else (retrieval,
-abstention, citation objects) stays in the service, so generators are small and
-interchangeable.
+abstention, verification, citation objects) stays in the pipeline, so generators
+are small and interchangeable; what the pipeline must treat differently from one
+generator to the next is said by the generator itself (see `AnswerGenerator`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -16,6 +17,7 @@ from llama_index.core.schema import TextNode
 
 from qa.phrases import phrase
 from qa.pipeline.evidence import Evidence
+from qa.pipeline.followup import carry_over
 
 
 @dataclass
@@ -32,10 +34,28 @@ class GeneratorUnavailable(Exception):
 
 
 class AnswerGenerator(Protocol):
+    """What the pipeline asks of a generator: where generators differ, each says so here."""
+
     name: str
+    evidence_sentences: int
+    """How many of the best sentences it reads."""
+    verbatim: bool
+    """Whether it writes the documents' own words.  A quote the verifier does not confirm may then
+    be shown, flagged (unless strict), where a sentence of its own would be a claim; and there is
+    nothing to show ahead of its text, which is the evidence itself."""
+    fallback: str | None
+    """The generator that answers when this one cannot, before anything was sent (None: none)."""
 
     def stream(self, question: str, language: str, passages: list[Passage]) -> Iterator[str]:
         """Yield the answer text as it is produced, with [n] markers."""
+        ...
+
+    def reads(self, passages: Sequence[Passage]) -> dict[int, list[str]]:
+        """The sentences it reads under each marker: what its sentences are verified against."""
+        ...
+
+    def rewrite(self, question: str, history: Sequence[dict]) -> str:
+        """The follow-up `question` made standalone with the conversation."""
         ...
 
 
@@ -47,6 +67,9 @@ class ExtractiveGenerator:
     """
 
     name = "extractive"
+    evidence_sentences = 3  # quotes stay short
+    verbatim = True
+    fallback = None
 
     def stream(self, question: str, language: str, passages: list[Passage]) -> Iterator[str]:
         opening, closing = phrase(language, "quote")
@@ -54,6 +77,13 @@ class ExtractiveGenerator:
         for position, (evidence, n) in enumerate(ordered):
             lead = phrase(language, "lead" if position == 0 else "also")
             yield f"{' ' if position else ''}{lead} {opening}{_clean(evidence.sentence.text)}{closing} [{n}]"
+
+    def reads(self, passages: Sequence[Passage]) -> dict[int, list[str]]:
+        return {p.n: [e.sentence.text for e in p.evidence] for p in passages}
+
+    def rewrite(self, question: str, history: Sequence[dict]) -> str:
+        """Without a model, the names and figures of the previous question are carried over."""
+        return carry_over(question, history)
 
 
 def _clean(sentence: str) -> str:

@@ -17,6 +17,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms import LLM
 
 from qa.generation.base import GeneratorUnavailable, Passage
+from qa.pipeline.followup import carry_over
 
 NO_ANSWER = "NO_ANSWER"
 TEMPERATURE = 0.1  # near-deterministic: the answer should restate the passages, not vary
@@ -107,6 +108,9 @@ class LLMGenerator:
     """Streams an answer from a chat model; failures become GeneratorUnavailable."""
 
     name = "llm"
+    evidence_sentences = 5  # a model may weigh more evidence than a few quotes
+    verbatim = False
+    fallback = "extractive"
 
     def __init__(self, llm: LLM, not_ready: Callable[[], str | None] = lambda: None):
         self.llm = llm
@@ -118,12 +122,19 @@ class LLMGenerator:
             return
         yield from _without_no_answer(self._chat(answer_messages(question, language, shown)))
 
+    def reads(self, passages: Sequence[Passage]) -> dict[int, list[str]]:
+        return evidence_shown(passages)
+
     def rewrite(self, question: str, history: Sequence[dict]) -> str:
-        """The follow-up `question` made standalone, using the conversation."""
+        """The follow-up `question` made standalone by the model; when the model cannot answer, the names
+        and figures of the previous question are carried over instead."""
         conversation = "\n".join(f"{turn['role']}: {turn['content']}" for turn in history[-REWRITE_TURNS:])
         request = REWRITE_REQUEST.format(conversation=conversation, question=question)
         messages = _prefix() + [ChatMessage(role=MessageRole.USER, content=request)]
-        rewritten = "".join(self._chat(messages)).strip().strip('"«»“” ')
+        try:
+            rewritten = "".join(self._chat(messages)).strip().strip('"«»“” ')
+        except GeneratorUnavailable:
+            return carry_over(question, history)
         return rewritten.splitlines()[0] if rewritten else question
 
     def _chat(self, messages: list[ChatMessage]) -> Iterator[str]:

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from qa.generation.llm import warm_up_messages
-from qa.loopback import answers, free_port
+from qa.loopback import LOOPBACK, answers, free_port
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,12 @@ PARTS = 22
 MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 CONTEXT_WINDOW = 4096
+HASH_BLOCK_BYTES = 1 << 22  # the 1.1 GB model is copied and hashed 4 MiB at a time
+STARTUP_TIMEOUT_S = 120.0  # to load the model and answer a health check
+HEALTH_POLL_S = 0.5
+STOP_GRACE_S = 10  # between asking the server to stop and killing it
+SUPERVISOR_JOIN_S = 15
+RESTART_BACKOFF_S, MAX_RESTART_BACKOFF_S = 2, 10  # wait 2 s more before each restart, at most 10 s
 
 
 class ModelError(Exception):
@@ -75,7 +81,7 @@ def assemble(models_dir: Path, parts: list[Path] | None = None, expected_sha256:
     with open(partial, "wb") as out:
         for part in parts:
             with open(part, "rb") as chunk_source:
-                while block := chunk_source.read(1 << 22):
+                while block := chunk_source.read(HASH_BLOCK_BYTES):
                     digest.update(block)
                     out.write(block)
     if digest.hexdigest() != expected_sha256:
@@ -95,22 +101,23 @@ def _stamp(path: Path, sha256: str) -> str:
 
 
 # llama_cpp.server reads each of its ~60 settings from an unprefixed environment variable
-# as well (PORT, HOST, API_KEY, CACHE, SEED...), which would override our command line:
-# `make run PORT=8010` once made it bind the API's own port. The child gets only these.
+# as well (PORT, HOST, API_KEY, CACHE, SEED...), which would override our command line
+# (docs/decisions.md, Serving). The child gets only these.
 _CHILD_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "LD_LIBRARY_PATH")
 
 
 class LocalLLMServer:
     """A supervised `python -m llama_cpp.server` child process on loopback."""
 
-    def __init__(self, prepare_model: Callable[[], Path], threads: int, port: int = 0, startup_timeout: float = 120.0):
+    def __init__(self, prepare_model: Callable[[], Path], threads: int, port: int = 0,
+                 startup_timeout: float = STARTUP_TIMEOUT_S):
         self.prepare_model = prepare_model  # assembling and verifying happens in the background too
         self.model_path: Path | None = None
         self.error: str | None = None
         self.threads = threads
         self.port = port or free_port()
         self.startup_timeout = startup_timeout
-        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.url = f"http://{LOOPBACK}:{self.port}/v1"
         self.restarts = 0
         self._process: subprocess.Popen | None = None
         self._ready = threading.Event()
@@ -120,6 +127,12 @@ class LocalLLMServer:
     @property
     def ready(self) -> bool:
         return self._ready.is_set()
+
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while one runs (for logs and operators)."""
+        process = self._process
+        return process.pid if process and process.poll() is None else None
 
     def not_ready(self) -> str | None:
         """Why the model cannot answer right now, or None."""
@@ -144,11 +157,11 @@ class LocalLLMServer:
         if process and process.poll() is None:
             process.terminate()
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=STOP_GRACE_S)
             except subprocess.TimeoutExpired:
                 process.kill()
         if self._supervisor:
-            self._supervisor.join(timeout=15)
+            self._supervisor.join(timeout=SUPERVISOR_JOIN_S)
 
     def _supervise(self) -> None:
         try:
@@ -161,7 +174,7 @@ class LocalLLMServer:
             self._process = self._launch()
             if self._wait_healthy(self._process) and self._warmed(self._process):
                 self._ready.set()
-                log.info("local model ready at %s (pid %d)", self.url, self._process.pid)
+                log.info("local model ready at %s (pid %s)", self.url, self.pid)
             self._process.wait()
             self._ready.clear()
             if self._stopping.is_set():
@@ -169,18 +182,17 @@ class LocalLLMServer:
             self.restarts += 1
             log.warning("local model server exited with %s; restarting (restart %d)",
                         self._process.returncode, self.restarts)
-            time.sleep(min(2 * self.restarts, 10))
+            time.sleep(min(RESTART_BACKOFF_S * self.restarts, MAX_RESTART_BACKOFF_S))
 
     def _launch(self) -> subprocess.Popen:
         command = [
             sys.executable, "-m", "llama_cpp.server",
             "--model", str(self.model_path),
-            "--host", "127.0.0.1", "--port", str(self.port),
+            "--host", LOOPBACK, "--port", str(self.port),
             "--n_threads", str(self.threads),
             "--n_ctx", str(CONTEXT_WINDOW),
-            # No --cache: its RAM cache stores full logits per prompt (GBs each) and ran a
-            # 24 GB machine out of memory. The server still reuses the prefix it shares
-            # with the previous prompt, which is why every prompt starts the same way.
+            # No --cache (docs/decisions.md, Serving): the server still reuses the prefix it
+            # shares with the previous prompt, which is why every prompt starts the same way.
         ]
         log.info("starting the local model server: %s", " ".join(command))
         environment = {k: os.environ[k] for k in _CHILD_ENVIRONMENT if k in os.environ}
@@ -200,7 +212,7 @@ class LocalLLMServer:
         return process.poll() is None and not self._stopping.is_set()
 
     def _wait_healthy(self, process: subprocess.Popen) -> bool:
-        if answers(f"{self.url}/models", self.startup_timeout, interval=0.5,
+        if answers(f"{self.url}/models", self.startup_timeout, interval=HEALTH_POLL_S,
                    keep_waiting=lambda: process.poll() is None and not self._stopping.is_set()):
             return True
         if process.poll() is None and not self._stopping.is_set():
@@ -209,11 +221,14 @@ class LocalLLMServer:
         return False
 
 
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
 def _die_with_parent() -> None:
     """In the child: ask Linux to end it when the service process dies, even by SIGKILL."""
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
         pass

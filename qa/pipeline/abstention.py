@@ -2,7 +2,7 @@
 
 A small logistic model over four signals of the retrieved evidence, fitted on the
 calibration set (eval/sets/calibration.jsonl, never the evaluation set) by
-`python -m eval.calibrate`, which prints the numbers kept in `qa.service`:
+`python -m eval.calibrate`, which prints the numbers kept below (`CALIBRATED_ABSTENTION`):
 - how close in meaning the best sentence is to the question (cosine similarity);
 - how many of the question's words, weighted by rarity, that sentence contains;
 - the share of the question's words the index has never seen ("tarte", "tatin",
@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from index.keyword.bm25 import KeywordIndex, is_question_word, words_with_terms
+from index.keyword.bm25 import KeywordIndex
+from index.keyword.tokens import is_question_word, words_with_terms
 from qa.pipeline.evidence import Evidence
 
 Features = tuple[float, float, float, float]
@@ -41,6 +42,26 @@ class AbstentionModel:
 
     def abstains(self, features: Features) -> bool:
         return self.probability(features) >= self.threshold
+
+
+# Fitted by `python -m eval.calibrate` on the demo's calibration set (bundled e5 embedder); why not
+# on more corpora: docs/decisions.md, Abstention.
+CALIBRATED_ABSTENTION = AbstentionModel(weights=(-18.0282, 0.1466, 0.4327, -0.8993), bias=15.3635, threshold=0.5854)
+
+
+@dataclass(frozen=True)
+class Abstention:
+    """The step after sentence scoring: whether the evidence is too weak to answer from, whatever the
+    generator (llama-index would call it a node postprocessor that may leave no node)."""
+
+    keyword: KeywordIndex
+    model: AbstentionModel = CALIBRATED_ABSTENTION
+
+    def features(self, question: str, language: str, scored: list[Evidence]) -> Features:
+        return evidence_features(question, language, scored[0] if scored else None, self.keyword)
+
+    def abstains(self, question: str, language: str, scored: list[Evidence]) -> bool:
+        return self.model.abstains(self.features(question, language, scored))
 
 
 def evidence_features(question: str, language: str, best: Evidence | None, keyword: KeywordIndex) -> Features:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from index.text.sentences import sentence_spans
 from qa.answer import AnswerSentence, Citation, Span
-from qa.pipeline.support import SupportScorer
+from qa.pipeline.support.scorer import SupportScorer
 
 if TYPE_CHECKING:
     from qa.generation.base import Passage

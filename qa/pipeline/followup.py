@@ -7,15 +7,15 @@ Everything else is answered exactly as if it were asked first, so an earlier tur
 cannot drag an unrelated question towards its own topic.  The decision reads closed-class
 grammar words only, never words of a corpus.
 
-With an LLM the generator rewrites follow-ups; without one, the names and figures
-of the previous question are carried over, which is what retrieval needs to find
-the same people again.
+Each generator rewrites follow-ups its own way: a model rewrites them; without one,
+the names and figures of the previous question are carried over (`carry_over`),
+which is what retrieval needs to find the same people again.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from index.text.language import QUESTION_WORDS, detect_language, fold, stopwords
 
@@ -50,6 +50,15 @@ def previous_question(history: Sequence[dict]) -> str | None:
         if turn.get("role") == "user" and str(turn.get("content", "")).strip():
             return str(turn["content"])
     return None
+
+
+def standalone_question(question: str, history: Sequence[dict],
+                        rewrite: Callable[[str, Sequence[dict]], str]) -> str | None:
+    """The follow-up rewritten with its context by `rewrite` (the generator's); None for a question that
+    stands alone, which is answered exactly as if it were asked first."""
+    if not previous_question(history) or not needs_conversation(question):
+        return None
+    return rewrite(question, history)
 
 
 def needs_conversation(question: str) -> bool:
