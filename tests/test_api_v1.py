@@ -1,7 +1,6 @@
 """The full HTTP API over real loopback HTTP: streaming, the OpenAI-compatible
 endpoints (through the official `openai` client), documents, auth and limits."""
 
-import json
 from pathlib import Path
 
 import httpx
@@ -10,18 +9,13 @@ import pytest
 from qa.api.app import create_app
 from qa.loopback import serving
 from qa.service import QAService
+from tests.helpers import sse_events
 
 
 @pytest.fixture(scope="module")
-def own_service(tmp_path_factory, embedding_cache_dir):
+def own_service(indexed_copy):
     """A service with its own index, because these tests add and remove documents."""
-    from qa.settings import Settings
-    from tests.conftest import DEMO_CORPUS
-
-    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("api-index"), generator="extractive",
-                        embedding_cache=embedding_cache_dir / "embeddings.sqlite3", rate_limit_per_minute=0)
-    service = QAService.from_settings(settings)
-    service.index_folder(DEMO_CORPUS)
+    service = QAService.from_settings(indexed_copy("api-index", rate_limit_per_minute=0))
     yield service
     service.close()
 
@@ -30,15 +24,6 @@ def own_service(tmp_path_factory, embedding_cache_dir):
 def url(own_service):
     with serving(create_app(own_service)) as base_url:
         yield base_url
-
-
-def sse_events(response: httpx.Response):
-    name = None
-    for line in response.iter_lines():
-        if line.startswith("event: "):
-            name = line[7:]
-        elif line.startswith("data: "):
-            yield name, json.loads(line[6:])
 
 
 def test_ask_stream_sends_deltas_then_citations_then_the_answer(url):

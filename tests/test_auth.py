@@ -13,8 +13,9 @@ import time
 import httpx
 import pytest
 
-from qa.api.app import RateLimiter, create_app
+from qa.api.app import create_app
 from qa.api.auth import COOKIE, Gate
+from qa.api.middleware import RateLimiter
 from qa.loopback import serving
 from qa.service import QAService
 from ui.app import mount
@@ -174,11 +175,9 @@ def test_a_forwarded_address_counts_only_behind_a_trusted_proxy(make_settings, d
 
 # -- the chat's own API, as gradio_client calls it ----------------------------------------
 @pytest.fixture
-def guarded_copy(make_settings, corpus_copy):
+def guarded_copy(indexed_copy):
     """A writable index of the demo corpus behind both keys."""
-    settings = make_settings(api_key=READER, admin_key=ADMIN, rate_limit_per_minute=0)
-    service = QAService.from_settings(settings)
-    service.index_folder(corpus_copy)
+    service = QAService.from_settings(indexed_copy("guarded", api_key=READER, admin_key=ADMIN, rate_limit_per_minute=0))
     with serving(mount(create_app(service), service)) as url:
         yield url, service
     service.close()

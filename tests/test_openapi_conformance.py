@@ -19,14 +19,8 @@ from qa.service import QAService
 
 
 @pytest.mark.slow
-def test_the_api_honours_its_spec(tmp_path_factory, embedding_cache_dir):
-    from qa.settings import Settings
-    from tests.conftest import DEMO_CORPUS
-
-    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("schema-index"), generator="extractive",
-                        embedding_cache=embedding_cache_dir / "embeddings.sqlite3", rate_limit_per_minute=0)
-    service = QAService.from_settings(settings)
-    service.index_folder(DEMO_CORPUS)
+def test_the_api_honours_its_spec(indexed_copy):
+    service = QAService.from_settings(indexed_copy("schema-index", rate_limit_per_minute=0))
     cli = Path(sys.executable).with_name("schemathesis")
     with serving(create_app(service)) as url:
         result = subprocess.run(

@@ -24,7 +24,9 @@ from http.cookies import SimpleCookie
 from typing import Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from qa.api.errors import error_response
 
 log = logging.getLogger(__name__)
 
@@ -141,10 +143,11 @@ class GateMiddleware:
                 target = path + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")
                 redirect = RedirectResponse(f"{LOGIN_PATH}?next={quote(target)}", status_code=303)
                 return await redirect(scope, receive, send)
-            return await _error(401, "unauthorized", "a valid 'Authorization: Bearer <key>' header or a session "
-                                "from the login page is required", {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            refusal = error_response(401, "unauthorized", "a valid 'Authorization: Bearer <key>' header or a session "
+                                     "from the login page is required", {"WWW-Authenticate": "Bearer"})
+            return await refusal(scope, receive, send)
         if needs_admin(method, path) and not may_change_documents(role):
-            return await _error(403, "forbidden", "changing documents needs the admin key (QA_ADMIN_KEY)")(
+            return await error_response(403, "forbidden", "changing documents needs the admin key (QA_ADMIN_KEY)")(
                 scope, receive, send)
         scope.setdefault("state", {})["role"] = role
         return await self.app(scope, receive, send)
@@ -164,10 +167,6 @@ class GateMiddleware:
         response.set_cookie(COOKIE, self.gate.session_value(role), max_age=self.gate.session_seconds, path="/",
                             httponly=True, samesite="lax", secure=scope.get("scheme") == "https")
         return await response(scope, receive, send)
-
-
-def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}}, headers=headers)
 
 
 def _local_target(target: str) -> str:
