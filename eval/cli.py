@@ -75,11 +75,12 @@ def run_eval(args, settings: Settings) -> int:
 
 
 def run_bench(args, settings: Settings) -> int:
-    from eval.bench import run, table
+    from eval.bench.runner import CHART_FILE, FIGURES_FILE, run
+    from eval.bench.table import table
 
     figures = run(settings.corpus_dir, args.out, tuple(args.skip))
     print()
     print(table(figures))
-    chart = f", chart: {args.out / 'latency_vs_size.png'}" if "scale" in figures else ""
-    print(f"\nFigures: {args.out / 'bench.json'}{chart}")
+    chart = f", chart: {args.out / CHART_FILE}" if "scale" in figures else ""
+    print(f"\nFigures: {args.out / FIGURES_FILE}{chart}")
     return 0

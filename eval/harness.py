@@ -16,7 +16,7 @@ import httpx
 from eval.dataset import EvalItem
 from eval.metrics import ItemResult, score_item
 from qa.answer import Answer
-from qa.pipeline.support import SupportScorer
+from qa.pipeline.support.scorer import SupportScorer
 
 RETRIEVAL_DEPTH = 5
 CONVERSATION_TURNS = 20  # the history the chat keeps (Settings.max_history_turns)

@@ -20,7 +20,7 @@ from eval.dataset import EvalItem, all_facts_found
 from index.text.language import detect_language
 from qa.answer import Answer
 from qa.pipeline.citations import MARKER, cited_sentences, markers_in
-from qa.pipeline.support import SupportScorer
+from qa.pipeline.support.scorer import SupportScorer
 
 _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 
@@ -63,6 +63,16 @@ def first_hit(patterns: list[str], passages: list[str]) -> int | None:
         if all_facts_found(patterns, " ".join(passages[: rank + 1])):
             return rank
     return None
+
+
+def hit_rate(ranks: Sequence[int | None], k: int) -> float | None:
+    """Hit@k: the share of questions whose key facts are all in the first k passages (ranks from `first_hit`)."""
+    return sum(r is not None and r < k for r in ranks) / len(ranks) if ranks else None
+
+
+def mean_reciprocal_rank(ranks: Sequence[int | None]) -> float | None:
+    """MRR over questions, a question whose facts are never all found counting 0 (ranks from `first_hit`)."""
+    return sum(1 / (r + 1) for r in ranks if r is not None) / len(ranks) if ranks else None
 
 
 def score_item(result: ItemResult, judge: SupportScorer) -> ItemResult:
@@ -141,9 +151,9 @@ def _summary(results: list[ItemResult], k: int) -> dict[str, float | int | None]
     return {
         "questions": len(results),
         "answerable": len(answerable),
-        "hit@1": _share(sum(r == 0 for r in ranks), len(ranks)),
-        f"hit@{k}": _share(sum(r is not None and r < k for r in ranks), len(ranks)),
-        "mrr": _share(sum(1 / (r + 1) for r in ranks if r is not None), len(ranks)),
+        "hit@1": _rounded(hit_rate(ranks, 1)),
+        f"hit@{k}": _rounded(hit_rate(ranks, k)),
+        "mrr": _rounded(mean_reciprocal_rank(ranks)),
         "correctness": _share(len(correct), len(answerable)),
         "citation_support": _share(sum(bool(r.citations_ok) for r in correct), len(correct)),
         "citation_recall": _share(sum(s.supported for s in statements), len(statements)),
@@ -158,4 +168,8 @@ def _summary(results: list[ItemResult], k: int) -> dict[str, float | int | None]
 
 
 def _share(part: float, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
+    return _rounded(part / whole) if whole else None
+
+
+def _rounded(share: float | None) -> float | None:
+    return None if share is None else round(share, 4)

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval.corpora import prepare_eval
-from eval.dataset import load_set
+from eval.dataset import DEFAULT_SET, EvalItem, load_set
 from eval.harness import InProcess, run
 from eval.metrics import summarise
 from eval.reader import MAX_UNITS, ReaderGenerator
@@ -34,11 +34,10 @@ from qa.answer import Answer
 from qa.generation import local_llm
 from qa.generation.llm import build_llm
 from qa.phrases import phrase
-from qa.pipeline.abstention import evidence_features
 from qa.pipeline.citations import citations_for
 from qa.pipeline.evidence import select_evidence
-from qa.pipeline.support import SupportScorer
-from qa.service import QAService, _number_passages
+from qa.pipeline.synthesis import number_passages
+from qa.service import QAService
 from qa.settings import REPO_ROOT, Settings
 
 
@@ -68,14 +67,14 @@ class ReaderTarget:
         started = time.perf_counter()
         service = self.service
         language = detect_language(question)
-        scored = service._scored_sentences(question, service.settings.top_k)
-        features = evidence_features(question, language, scored[0] if scored else None, service.parts.keyword)
-        passages = _number_passages(select_evidence(scored, MAX_UNITS, margin=math.inf))
+        scored = service.evidence(question, service.settings.top_k)
+        gate = service.pipeline.abstention.abstains(question, language, scored)
+        passages = number_passages(select_evidence(scored, MAX_UNITS, margin=math.inf))
         retrieval_ms = (time.perf_counter() - started) * 1000
         text = "".join(self.reader.stream(question, language, passages))
         model_ms = (time.perf_counter() - started) * 1000 - retrieval_ms
         return {"extractive": service.ask(question, generator="extractive"), "language": language,
-                "gate": service.abstention.abstains(features), "text": text,
+                "gate": gate, "text": text,
                 "passages": passages, "choice": self.reader.last_choice,
                 "retrieval_ms": retrieval_ms, "model_ms": model_ms}
 
@@ -83,7 +82,42 @@ class ReaderTarget:
         return [hit.text for hit in self.service.search(question, top_k)]
 
 
+VARIANTS = ("reader+gate", "reader", "extractive+veto")
+MODEL_START_S = 300
+MODEL_TIMEOUT_S, MODEL_MAX_TOKENS = 120, 24  # the reply is a short list of unit numbers
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    base = Settings(_env_file=None, generator="extractive", data_dir=args.data_dir, rate_limit_per_minute=0)
+    if args.set == "demo":
+        eval_set, settings = DEFAULT_SET, base
+    else:
+        eval_set, settings = prepare_eval(Path(args.set), base)
+    items = load_set(eval_set)[:: args.every][: args.limit]
+    service = QAService.from_settings(settings)
+    if args.set == "demo":
+        service.index_folder(settings.corpus_dir)
+    try:
+        results, cache = _answer(items, service, args.model or local_llm.assemble(base.models_dir), args.threads)
+    finally:
+        service.close()
+    _charge_waits(results, cache)
+    summaries = {name: summarise(r) for name, r in results.items()}
+    load = os.getloadavg()
+    for name, summary in summaries.items():
+        print(f"\n== {name} on {args.set} ({len(items)} questions; load average {load[0]:.2f}) ==")
+        print(format_table(summary))
+    report = {"set": args.set, "questions": len(items), "load_average": load, "summaries": summaries,
+              "items": _choices(results, cache)}
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{args.set}.json"
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    print(f"\nReport: {path}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", default="demo", help="demo, or a corpus name from eval/corpora.py")
     parser.add_argument("--limit", type=int, help="only the first N questions")
@@ -93,59 +127,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=REPO_ROOT / ".qa" / "reader-experiment",
                         help="where the demo corpus is indexed")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "eval" / "reports" / "reader")
-    args = parser.parse_args(argv)
+    return parser
 
-    base = Settings(_env_file=None, generator="extractive", data_dir=args.data_dir, rate_limit_per_minute=0)
-    if args.set == "demo":
-        eval_set, settings = Path(REPO_ROOT / "eval" / "sets" / "demo.jsonl"), base
-    else:
-        eval_set, settings = prepare_eval(Path(args.set), base)
-    items = load_set(eval_set)[:: args.every][: args.limit]
-    service = QAService.from_settings(settings)
-    if args.set == "demo":
-        service.index_folder(settings.corpus_dir)
-    model = args.model or local_llm.assemble(base.models_dir)
-    server = local_llm.LocalLLMServer(lambda: model, args.threads).start()
+
+def _answer(items: list[EvalItem], service: QAService, model: Path, threads: int) -> tuple[dict, dict]:
+    """Each variant's results, and the reader's record per question; the model server loads
+    while the extractive answers are measured."""
+    server = local_llm.LocalLLMServer(lambda: model, threads).start()
     try:
-        judge = SupportScorer(service.parts.embed_model)
-        results = {"extractive": run(items, InProcess(service, "extractive"), judge)}
+        results = {"extractive": run(items, InProcess(service, "extractive"), service.judge)}
         print(f"extractive done ({len(items)} questions)", file=sys.stderr, flush=True)
-        if not server.wait_ready(300):
+        if not server.wait_ready(MODEL_START_S):
             raise SystemExit(f"the model server did not start: {server.not_ready()}")
-        llm = build_llm(local_llm.MODEL_FILE, server.url, None, timeout=120, max_tokens=24,
+        llm = build_llm(local_llm.MODEL_FILE, server.url, None, timeout=MODEL_TIMEOUT_S, max_tokens=MODEL_MAX_TOKENS,
                         context_window=local_llm.CONTEXT_WINDOW)
         reader, cache = ReaderGenerator(llm), {}
         progress = lambda done, total: print(f"reader {done}/{total}", file=sys.stderr, flush=True)
-        results["reader+gate"] = run(items, ReaderTarget(service, reader, "gated", cache), judge, progress=progress)
-        results["reader"] = run(items, ReaderTarget(service, reader, "alone", cache), judge)
-        results["extractive+veto"] = run(items, ReaderTarget(service, reader, "veto", cache), judge)
+        results["reader+gate"] = run(items, ReaderTarget(service, reader, "gated", cache), service.judge,
+                                     progress=progress)
+        results["reader"] = run(items, ReaderTarget(service, reader, "alone", cache), service.judge)
+        results["extractive+veto"] = run(items, ReaderTarget(service, reader, "veto", cache), service.judge)
     finally:
         server.stop()
-        service.close()
-    for variant in ("reader+gate", "reader", "extractive+veto"):  # the wait: retrieval, then the model if asked
+    return results, cache
+
+
+def _charge_waits(results: dict, cache: dict) -> None:
+    """Each reader variant's latency is what its user waits: retrieval, then the model if asked."""
+    for variant in VARIANTS:
         for result in results[variant]:
             record = cache[result.item.question]
             waited = record["retrieval_ms"] + (0 if variant != "reader" and record["gate"] else record["model_ms"])
             result.latency_ms = round(waited, 1)
-    summaries = {name: summarise(r) for name, r in results.items()}
-    load = os.getloadavg()
-    for name, summary in summaries.items():
-        print(f"\n== {name} on {args.set} ({len(items)} questions; load average {load[0]:.2f}) ==")
-        print(format_table(summary))
-    args.out.mkdir(parents=True, exist_ok=True)
-    report = {
-        "set": args.set, "questions": len(items), "load_average": load, "summaries": summaries,
-        "items": [{"id": r.item.id, "lang": r.item.lang, "answerable": r.item.answerable,
-                   "extractive_correct": e.correct, "extractive_abstained": e.answer.abstained,
-                   "reader_correct": r.correct, "gate": cache[r.item.question]["gate"],
-                   "choice": cache[r.item.question]["choice"],
-                   "model_ms": round(cache[r.item.question]["model_ms"], 1), "reader_answer": r.answer.answer}
-                  for e, r in zip(results["extractive"], results["reader"])],
-    }
-    path = args.out / f"{args.set}.json"
-    path.write_text(json.dumps(report, ensure_ascii=False, indent=1))
-    print(f"\nReport: {path}")
-    return 0
+
+
+def _choices(results: dict, cache: dict) -> list[dict]:
+    """Per question: how the extractive answer and the reader fared, and what the model chose."""
+    return [{"id": r.item.id, "lang": r.item.lang, "answerable": r.item.answerable,
+             "extractive_correct": e.correct, "extractive_abstained": e.answer.abstained,
+             "reader_correct": r.correct, "gate": cache[r.item.question]["gate"],
+             "choice": cache[r.item.question]["choice"],
+             "model_ms": round(cache[r.item.question]["model_ms"], 1), "reader_answer": r.answer.answer}
+            for e, r in zip(results["extractive"], results["reader"])]
 
 
 if __name__ == "__main__":

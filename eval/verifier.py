@@ -161,10 +161,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, help="only the pairs of this batch (1: the first 269)")
     args = parser.parse_args(argv)
 
-    from index.embedding.models import E5Embedding
-    from qa.pipeline.support import SupportScorer
+    from qa.container import build_judge
+    from qa.settings import Settings
 
-    judge = SupportScorer(E5Embedding())
+    judge = build_judge(Settings(_env_file=None, embedder="e5"))  # the bundled embedder the thresholds are set for
     judge.embed_model.get_text_embedding("warm up")
     splits = ("dev", "heldout") if args.split == "both" else (args.split,)
     for split in splits:

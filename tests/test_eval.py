@@ -5,7 +5,7 @@ import json
 import pytest
 
 from eval.dataset import EvalSetError, fact_found, load_set
-from eval.metrics import answer_language, first_hit
+from eval.metrics import answer_language, first_hit, hit_rate, mean_reciprocal_rank
 from qa.pipeline.citations import cited_sentences
 
 
@@ -45,6 +45,15 @@ def test_a_hit_is_where_the_passages_first_hold_every_fact():
     assert first_hit(["999"], passages) is None
 
 
+def test_hit_at_k_and_mrr_count_a_question_never_hit_as_a_miss():
+    ranks = [0, 1, 4, None]
+    assert hit_rate(ranks, 1) == 0.25
+    assert hit_rate(ranks, 2) == 0.5
+    assert hit_rate(ranks, 5) == 0.75
+    assert mean_reciprocal_rank(ranks) == (1 + 1 / 2 + 1 / 5) / 4
+    assert hit_rate([], 5) is None and mean_reciprocal_rank([]) is None
+
+
 def test_a_broken_eval_set_is_reported_with_its_line(tmp_path):
     path = tmp_path / "set.jsonl"
     path.write_text(json.dumps({"id": "a", "lang": "fr", "question": "Q ?", "answerable": True}) + "\n{oops\n")
@@ -71,7 +80,7 @@ def test_the_extractive_generator_passes_the_gate(demo_service, tmp_path):
     from eval.harness import InProcess, run
     from eval.metrics import summarise
     from eval.report import write_reports
-    from qa.pipeline.support import SupportScorer
+    from qa.pipeline.support.scorer import SupportScorer
 
     judge = SupportScorer(demo_service.parts.embed_model)
     results = run(load_set(DEFAULT_SET), InProcess(demo_service, "extractive"), judge)

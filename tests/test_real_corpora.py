@@ -18,7 +18,7 @@ from eval.harness import InProcess, run
 from eval.metrics import fragmentary_quotes, summarise
 from index.loaders import load_document
 from index.text.sentences import unit_spans
-from qa.pipeline.support import SupportScorer
+from qa.pipeline.support.scorer import SupportScorer
 from qa.service import QAService
 
 pytestmark = pytest.mark.slow
