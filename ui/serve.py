@@ -15,6 +15,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args, settings: Settings) -> int:
+    """The chat is mounted on the API's app, so the gate in front of that app guards both."""
     import uvicorn
 
     from qa.api.app import create_app
