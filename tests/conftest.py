@@ -1,28 +1,41 @@
 """Shared fixtures: a real Chroma on disk, the real bundled embedder, the demo corpus.
 
-Indexing the demo corpus takes a little while on two cores, so one indexed copy
-serves every test that only reads; tests that change an index build their own in
-tmp_path.  All of them share one embedding cache, so no text is embedded twice.
+The demo corpus is indexed once per session (the embedder loads once per process):
+tests that only read share that index through `demo_service`; tests that change an
+index take their own copy of its data folder from `indexed_copy`, which is much
+cheaper than indexing again.  Every index shares one embedding cache, so no text is
+embedded twice.  Plain helpers live in tests/helpers.py.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
 from qa.container import stay_offline
-from qa.settings import REPO_ROOT, Settings
+from qa.settings import Settings
+from tests.helpers import DEMO_CORPUS, VIEWPORTS
 
 stay_offline()
 # Tests describe the default, offline product: a developer's own settings must not leak in.
 for _key in [k for k in os.environ if k.startswith(("QA_", "OPENAI_"))]:
     del os.environ[_key]
 
-DEMO_CORPUS = REPO_ROOT / "corpus"
+
+def offline_settings(embedding_cache_dir: Path, **values) -> Settings:
+    """Settings (`data_dir` among `values`) for an embedded index of the demo corpus that answers with quotes
+    and shares the session's embedding cache, unless `values` say otherwise."""
+    defaults = {
+        "corpus_dir": DEMO_CORPUS,
+        "embedding_cache": embedding_cache_dir / "embeddings.sqlite3",
+        "chroma_host": None,
+        "generator": "extractive",
+    }
+    return Settings(_env_file=None, **{**defaults, **values})
 
 
 @pytest.fixture(scope="session")
@@ -32,32 +45,13 @@ def embedding_cache_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def make_settings(tmp_path, embedding_cache_dir):
-    """Settings for a fresh index in tmp_path that reuses the session's embedding cache."""
-
-    def make(**overrides) -> Settings:
-        values = {
-            "data_dir": tmp_path / "data",
-            "corpus_dir": DEMO_CORPUS,
-            "embedding_cache": embedding_cache_dir / "embeddings.sqlite3",
-            "chroma_host": None,
-            "generator": "extractive",
-            **overrides,
-        }
-        return Settings(_env_file=None, **values)
-
-    return make
+    """Settings for a fresh, empty index in tmp_path."""
+    return lambda **overrides: offline_settings(embedding_cache_dir, **{"data_dir": tmp_path / "data", **overrides})
 
 
 @pytest.fixture(scope="session")
 def demo_settings(tmp_path_factory, embedding_cache_dir) -> Settings:
-    return Settings(
-        data_dir=tmp_path_factory.mktemp("demo-index"),
-        corpus_dir=DEMO_CORPUS,
-        embedding_cache=embedding_cache_dir / "embeddings.sqlite3",
-        chroma_host=None,
-        generator="extractive",
-        _env_file=None,
-    )
+    return offline_settings(embedding_cache_dir, data_dir=tmp_path_factory.mktemp("demo-index"))
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +62,24 @@ def demo_service(demo_settings):
     service = QAService.from_settings(demo_settings)
     report = service.index_folder(DEMO_CORPUS)
     assert not report.errors
-    return service
+    yield service
+    service.close()
+
+
+@pytest.fixture(scope="session")
+def indexed_copy(demo_service, tmp_path_factory, embedding_cache_dir):
+    """`indexed_copy(name, **overrides)`: settings over a new copy of the indexed demo corpus, for a test that writes.
+
+    Its documents keep the demo corpus as their source, so indexing another folder into it
+    replaces the documents whose file differs there but never removes one.
+    """
+
+    def copy(name: str = "demo-copy", **overrides) -> Settings:
+        data_dir = tmp_path_factory.mktemp(name)
+        shutil.copytree(demo_service.settings.data_dir, data_dir, dirs_exist_ok=True)
+        return offline_settings(embedding_cache_dir, **{**overrides, "data_dir": data_dir})
+
+    return copy
 
 
 @pytest.fixture
@@ -96,47 +107,10 @@ def browser():
         browser.close()
 
 
-VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
-SHOTS = REPO_ROOT / "test-artifacts" / "ui"
-
-
 @pytest.fixture(params=list(VIEWPORTS))
 def viewport(request):
+    """A browser test that takes it runs at each size."""
     return request.param
-
-
-def opened(open_page, url: str, viewport: str, locale: str):
-    """The chat page once it is drawn in the language the browser asks for."""
-    page = open_page(url, *VIEWPORTS[viewport], locale=locale)
-    page.wait_for_selector(f"html[data-drawn={locale[:2]}]", timeout=60_000)
-    return page
-
-
-def full_page_shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-@contextmanager
-def served_chat(data_dir: Path, embedding_cache_dir: Path, adapt=None):
-    """The API with the chat mounted, over its own index of the demo corpus, answering extractively.
-
-    `adapt(service)` may change the service before it is served (a slower stream, say).
-    """
-    from qa.api.app import create_app
-    from qa.loopback import serving
-    from qa.service import QAService
-    from ui.app import mount
-
-    settings = Settings(_env_file=None, data_dir=data_dir, generator="extractive", chroma_host=None,
-                        embedding_cache=embedding_cache_dir / "embeddings.sqlite3")
-    service = QAService.from_settings(settings)
-    service.index_folder(DEMO_CORPUS)
-    if adapt:
-        adapt(service)
-    with serving(mount(create_app(service), service)) as url:
-        yield url
-    service.close()
 
 
 @pytest.fixture
@@ -145,8 +119,6 @@ def open_page(browser):
 
     Each page keeps what it wrote to the console as errors in `page.console_errors`.
     """
-    from urllib.parse import urlparse
-
     contexts, outside = [], []
 
     def guard(route):

@@ -8,17 +8,18 @@ fail fast with a 503 and recover on their own when it is back.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 
-from qa.loopback import answers, free_port
-from qa.settings import REPO_ROOT
+from eval.bench.server import served
+from qa.loopback import LOOPBACK, answers, free_port
+from tests.helpers import DEMO_CORPUS
 
 pytestmark = pytest.mark.slow
 CHROMA = Path(sys.executable).with_name("chroma")
@@ -34,9 +35,9 @@ class ChromaServer:
         self.path, self.port, self.process = path, free_port(), None
 
     def start(self) -> ChromaServer:
-        command = [str(CHROMA), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [str(CHROMA), "run", "--path", str(self.path), "--host", LOOPBACK, "--port", str(self.port)]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(f"http://127.0.0.1:{self.port}/api/v2/heartbeat")
+        wait_for(f"http://{LOOPBACK}:{self.port}/api/v2/heartbeat")
         return self
 
     def stop(self) -> None:
@@ -44,29 +45,15 @@ class ChromaServer:
         self.process.wait(timeout=30)
 
 
-def serve(chroma: ChromaServer, data_dir: Path, embedding_cache: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "QA_CHROMA_HOST": "127.0.0.1", "QA_CHROMA_PORT": str(chroma.port),
-           "QA_DATA_DIR": str(data_dir), "QA_GENERATOR": "extractive", "QA_RATE_LIMIT_PER_MINUTE": "0",
-           "QA_EMBEDDING_CACHE": str(embedding_cache)}
-    process = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    wait_for(f"{url}/healthz", timeout=120)
-    return process, url
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, embedding_cache_dir):
     root = tmp_path_factory.mktemp("cluster")
     chroma = ChromaServer(root / "chroma").start()
-    cache = embedding_cache_dir / "embeddings.sqlite3"
-    first, first_url = serve(chroma, root / "api-1", cache)
-    second, second_url = serve(chroma, root / "api-2", cache)
-    yield chroma, first_url, second_url
-    for process in (first, second):
-        process.terminate()
-        process.wait(timeout=30)
+    apis = [served(root / name, embedding_cache=embedding_cache_dir / "embeddings.sqlite3", chroma_host=LOOPBACK,
+                   chroma_port=chroma.port) for name in ("api-1", "api-2")]
+    with ExitStack() as running:
+        (first_url, _), (second_url, _) = [running.enter_context(api) for api in apis]
+        yield chroma, first_url, second_url
     if chroma.process.poll() is None:
         chroma.stop()
 
@@ -80,7 +67,7 @@ def ask(url: str, question: str) -> httpx.Response:
 
 def test_what_one_process_indexes_the_other_answers_from(cluster):
     _, first, second = cluster
-    files = [("files", (p.name, p.read_bytes(), "text/plain")) for p in sorted((REPO_ROOT / "corpus").glob("*.txt"))]
+    files = [("files", (p.name, p.read_bytes(), "text/plain")) for p in sorted(DEMO_CORPUS.glob("*.txt"))]
     uploaded = httpx.post(f"{first}/v1/documents", files=files, timeout=600)
     assert uploaded.status_code == 200 and len(uploaded.json()["documents"]) == 5
     assert httpx.get(f"{second}/healthz").json()["documents"] == 5

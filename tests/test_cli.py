@@ -1,35 +1,48 @@
-"""The `qa` command: answers, JSON, and clear errors with a non-zero exit."""
+"""The `qa` command: answers, JSON, and clear errors with a non-zero exit.
+
+The command runs in this process, as the `qa` script calls it (`qa.cli.main`), on the test
+index and answering with quotes: what is tested here is the command, not the model
+(tests/test_llm.py tests that), nor the process around it (test_indexing.py and
+test_under_load.py run `qa` as child processes, killed included).
+"""
 
 import json
-import os
 import subprocess
-import sys
+
+import pytest
+
+from qa.cli import main, service_for
 
 
-def qa(*args, settings):
-    """`qa` in a subprocess on the test index, quoting: what is tested here is the command, not the
-    model (tests/test_llm.py tests that), and `auto` would copy, hash and start the 1.1 GB model."""
-    env = {**os.environ, "QA_DATA_DIR": str(settings.data_dir),
-           "QA_EMBEDDING_CACHE": str(settings.embedding_cache_path), "QA_GENERATOR": "extractive"}
-    return subprocess.run([sys.executable, "-m", "qa.cli", *args], env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
+@pytest.fixture
+def qa(monkeypatch, capsys):
+    """`qa(*args, settings=...)`: the command's exit status and what it printed, on the index `settings` name."""
+
+    def run(*args, settings) -> subprocess.CompletedProcess:
+        monkeypatch.setenv("QA_DATA_DIR", str(settings.data_dir))
+        monkeypatch.setenv("QA_EMBEDDING_CACHE", str(settings.embedding_cache_path))
+        monkeypatch.setenv("QA_GENERATOR", "extractive")
+        capsys.readouterr()
+        status = main(list(args))
+        printed = capsys.readouterr()
+        return subprocess.CompletedProcess(["qa", *args], status, printed.out, printed.err)
+
+    return run
 
 
-def test_ask_prints_the_answer_and_its_sources(demo_service, demo_settings):
+def test_ask_prints_the_answer_and_its_sources(qa, demo_settings, demo_service):
     result = qa("ask", "Combien d’employés ont signé la lettre ?", settings=demo_settings)
     assert result.returncode == 0, result.stderr
     assert "505" in result.stdout and "[1]" in result.stdout
 
 
-def test_ask_json_prints_the_answer_object(demo_service, demo_settings):
+def test_ask_json_prints_the_answer_object(qa, demo_settings, demo_service):
     result = qa("ask", "--json", "How many employees signed the letter?", settings=demo_settings)
     answer = json.loads(result.stdout)
     assert answer["language"] == "en" and answer["citations"]
 
 
 def test_an_extractive_question_does_not_start_the_local_model(demo_service, demo_settings):
-    from qa.cli import service_for
-
     service = service_for("extractive", demo_settings.model_copy(update={"generator": "auto", "local_llm": True}))
     try:
         assert service.generators.local_server is None and set(service.generators.available) == {"extractive"}
@@ -38,19 +51,19 @@ def test_an_extractive_question_does_not_start_the_local_model(demo_service, dem
         service.close()
 
 
-def test_an_empty_question_is_an_error(demo_service, demo_settings):
+def test_an_empty_question_is_an_error(qa, demo_settings, demo_service):
     result = qa("ask", "  ", settings=demo_settings)
     assert result.returncode == 2
     assert "qa: error: the question is empty" in result.stderr
 
 
-def test_indexing_a_missing_folder_is_an_error(make_settings, tmp_path):
+def test_indexing_a_missing_folder_is_an_error(qa, make_settings, tmp_path):
     result = qa("index", str(tmp_path / "nowhere"), settings=make_settings())
     assert result.returncode == 2
     assert "not a folder" in result.stderr
 
 
-def test_evaluating_a_server_that_is_not_there_is_an_error(make_settings):
+def test_evaluating_a_server_that_is_not_there_is_an_error(qa, make_settings):
     result = qa("eval", "--url", "http://127.0.0.1:9", settings=make_settings())
     assert result.returncode == 2
     assert "qa: error: cannot reach http://127.0.0.1:9" in result.stderr and "Traceback" not in result.stderr

@@ -1,11 +1,8 @@
 """Indexing is incremental, idempotent, survives bad files and being killed."""
 
-import os
 import random
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,10 +10,12 @@ import pytest
 
 from index.keyword.bm25 import KeywordIndex
 from index.loaders import load_document
-from index.store.chroma import ChunkStore, StoreError, chroma_client, searchable_text
+from index.store.chroma import ChunkStore, chroma_client, searchable_text
+from index.store.errors import StoreError
 from index.text.sentences import sections, unit_spans
 from qa.container import build_index
 from qa.settings import Settings
+from tests.helpers import run_cli
 
 
 def small_corpus(folder):
@@ -121,13 +120,6 @@ def test_a_missing_or_damaged_keyword_index_is_rebuilt_from_chroma(make_settings
 
     assert parts.keyword.search("Twitch", 3)[0][0].startswith("shear#")
     assert KeywordIndex(settings.keyword_dir, embed_words=parts.keyword.embed_words).load()
-
-
-def run_cli(args, settings, **kwargs):
-    env = {**os.environ, "QA_DATA_DIR": str(settings.data_dir),
-           "QA_EMBEDDING_CACHE": str(settings.embedding_cache_path)}
-    return subprocess.Popen([sys.executable, "-m", "qa.cli", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kwargs)
 
 
 def demo_answers(parts_settings) -> list[tuple[str, list[str]]]:
@@ -269,7 +261,7 @@ def real_index(tmp_path_factory, embedding_cache_dir):
     """The real-document fixtures (HTML, PDF, Markdown, Word, OpenDocument, EPUB), indexed once."""
     folder = tmp_path_factory.mktemp("real-docs")
     for path in REAL.iterdir():
-        if path.name not in ("README.md", "make_fixtures.py"):
+        if path.is_file() and path.name not in ("README.md", "make_fixtures.py"):
             shutil.copy(path, folder)
     settings = Settings(data_dir=tmp_path_factory.mktemp("real-index"), corpus_dir=folder,
                         embedding_cache=embedding_cache_dir / "embeddings.sqlite3", chroma_host=None,

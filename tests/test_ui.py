@@ -10,27 +10,15 @@ import re
 
 import pytest
 
-from tests.conftest import SHOTS
+from tests.helpers import choose_files, full_page_shot, served_chat
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, embedding_cache_dir):
-    from qa.api.app import create_app
-    from qa.loopback import serving
-    from qa.service import QAService
-    from qa.settings import Settings
-    from tests.conftest import DEMO_CORPUS
-    from ui.app import mount
-
-    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("ui-index"), generator="extractive",
-                        embedding_cache=embedding_cache_dir / "embeddings.sqlite3")
-    service = QAService.from_settings(settings)
-    service.index_folder(DEMO_CORPUS)
-    with serving(mount(create_app(service), service)) as url:
+def app_url(indexed_copy):
+    with served_chat(indexed_copy("ui-index")) as url:
         yield url
-    service.close()
 
 
 @pytest.fixture
@@ -50,13 +38,6 @@ def ask(page, question: str):
     return page.locator("#chat .answer:not(.streaming)").last
 
 
-def choose_files(page, *paths):
-    """Put files in the drop zone and wait until they are uploaded (listed by name), before indexing them."""
-    page.set_input_files("#upload input[type=file]", [str(p) for p in paths])
-    for path in paths:
-        page.wait_for_selector(f"#upload :text('{path.name}')", timeout=60_000)
-
-
 def shoot(page, name: str):
     """Screenshot with the latest question and its answer scrolled into view.
 
@@ -67,8 +48,7 @@ def shoot(page, name: str):
                                        " if (rows.length > 1)"
                                        " rows[rows.length - 2].scrollIntoView({block: 'start'}); }")
         page.wait_for_timeout(500)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    full_page_shot(page, name)
 
 
 def test_a_french_question_shows_the_answer_with_its_source_cards(page):

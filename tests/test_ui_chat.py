@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from tests.conftest import full_page_shot, opened, served_chat
-from tests.test_ui import choose_files
+from tests.helpers import choose_files, full_page_shot, opened, served_chat
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +31,8 @@ def slowed(service):
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, embedding_cache_dir):
-    with served_chat(tmp_path_factory.mktemp("ui-chat-index"), embedding_cache_dir, slowed) as url:
+def app_url(indexed_copy):
+    with served_chat(indexed_copy("ui-chat-index"), slowed) as url:
         yield url
 
 

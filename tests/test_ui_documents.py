@@ -9,15 +9,14 @@ import re
 
 import pytest
 
-from tests.conftest import VIEWPORTS, full_page_shot, opened, served_chat
-from tests.test_ui import choose_files
+from tests.helpers import VIEWPORTS, choose_files, full_page_shot, opened, served_chat
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, embedding_cache_dir):
-    with served_chat(tmp_path_factory.mktemp("ui-documents-index"), embedding_cache_dir) as url:
+def app_url(indexed_copy):
+    with served_chat(indexed_copy("ui-documents-index")) as url:
         yield url
 
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import VIEWPORTS, full_page_shot, opened, served_chat
-from tests.test_ui import choose_files
+from tests.helpers import VIEWPORTS, choose_files, full_page_shot, opened, served_chat
 
 pytestmark = pytest.mark.slow
 
@@ -22,12 +21,12 @@ Le club de voile de Valcourt a été fondé en 1987 par Jeanne Martin.
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, embedding_cache_dir):
+def app_url(indexed_copy):
     """The demo corpus plus a page of questions, so the chat shows examples."""
     def add_faq(service):
         service.add_documents([("club-faq.md", FAQ.encode())])
 
-    with served_chat(tmp_path_factory.mktemp("ui-layout-index"), embedding_cache_dir, add_faq) as url:
+    with served_chat(indexed_copy("ui-layout-index"), add_faq) as url:
         yield url
 
 

@@ -5,11 +5,8 @@ The soak test runs for ten minutes, so `make test` leaves it out; `make soak` ru
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,12 +15,13 @@ from typing import Self
 import httpx
 import pytest
 
-from eval.bench import served
+from eval.bench.server import served
 from eval.dataset import DEFAULT_SET, load_set
 from qa.api.app import create_app
 from qa.container import build_index
 from qa.loopback import serving
 from qa.service import QAService
+from tests.helpers import run_cli
 
 QUESTIONS = [item.question for item in load_set(DEFAULT_SET)]
 NOTE = "Le club de voile de Valcourt a été fondé en 1987 par Jeanne Martin. Il compte 240 membres.".encode()
@@ -70,10 +68,8 @@ class Readers:
 
 
 @pytest.mark.slow
-def test_questions_keep_being_answered_while_documents_are_indexed(make_settings, corpus_copy):
-    settings = make_settings(rate_limit_per_minute=0)
-    service = QAService.from_settings(settings)
-    service.index_folder(corpus_copy)
+def test_questions_keep_being_answered_while_documents_are_indexed(indexed_copy, corpus_copy):
+    service = QAService.from_settings(indexed_copy("under-load", rate_limit_per_minute=0))
     known = {d.doc_id for d in service.parts.store.documents()} | {"voile"}
     article = min(corpus_copy.glob("*.txt"))
 
@@ -100,11 +96,10 @@ def rss_mb(pid: int) -> float:
 
 
 @pytest.mark.soak
-def test_a_ten_minute_soak_has_no_errors_and_memory_stays_flat(make_settings, corpus_copy):
+def test_a_ten_minute_soak_has_no_errors_and_memory_stays_flat(indexed_copy):
     """Moderate, mixed traffic; memory after the first minute is the baseline."""
     seconds = float(os.environ.get("SOAK_SECONDS", "600"))
-    settings = make_settings()
-    build_index(settings).indexer.index_folder(corpus_copy)
+    settings = indexed_copy("soak")
     known = {d.doc_id for d in build_index(settings).store.documents()} | {"voile"}
 
     with served(settings.data_dir, embedding_cache=settings.embedding_cache_path) as (url, server):
@@ -134,22 +129,19 @@ def test_a_ten_minute_soak_has_no_errors_and_memory_stays_flat(make_settings, co
     assert growth < 0.10
 
 
-def cli(settings, *args: str) -> str:
-    env = {**os.environ, "QA_DATA_DIR": str(settings.data_dir),
-           "QA_EMBEDDING_CACHE": str(settings.embedding_cache_path), "QA_GENERATOR": "extractive"}
-    done = subprocess.run([sys.executable, "-m", "qa.cli", *args], env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+def qa_index(settings, folder: Path) -> None:
+    """`qa index FOLDER` in a child process, to its end."""
+    process = run_cli(["index", str(folder)], settings)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
 
 
 @pytest.mark.slow
 def test_qa_index_in_another_process_changes_what_a_running_server_answers_and_loses_nothing(
-    make_settings, corpus_copy
+    indexed_copy, corpus_copy
 ):
     """`qa serve` and `qa index` on one embedded store: each sees the other's writes."""
-    settings = make_settings()
-    cli(settings, "index", str(corpus_copy))
+    settings = indexed_copy("served-and-indexed")
     voile = "Qui a fondé le club de voile de Valcourt ?"
     aviron = "Combien de rameurs compte le club d’aviron de Valcourt ?"
 
@@ -162,11 +154,11 @@ def test_qa_index_in_another_process_changes_what_a_running_server_answers_and_l
 
         assert "voile" not in cited(voile)
         (corpus_copy / "voile.txt").write_bytes(NOTE)
-        cli(settings, "index", str(corpus_copy))
+        qa_index(settings, corpus_copy)
         assert "voile" in cited(voile)
 
         (corpus_copy / "voile.txt").unlink()
-        cli(settings, "index", str(corpus_copy))
+        qa_index(settings, corpus_copy)
         for question in [voile, *QUESTIONS[:10]]:
             assert "voile" not in cited(question)
 
@@ -174,10 +166,12 @@ def test_qa_index_in_another_process_changes_what_a_running_server_answers_and_l
         rowing = "Le club d’aviron de Valcourt compte 85 rameurs.".encode()
         assert http.post("/v1/documents", files=[("files", ("aviron.txt", rowing, "text/plain"))]).status_code == 200
         (corpus_copy / "voile.txt").write_bytes(NOTE)
-        cli(settings, "index", str(corpus_copy))
+        qa_index(settings, corpus_copy)
         assert "aviron" in cited(aviron) and "voile" in cited(voile)
 
-    # A fresh process reads the store from disk: every write above is there.
+    # A fresh reader (this process never opened the store) reads it from disk: every write above is there.
+    fresh = QAService.from_settings(settings)
     for question, doc_id in ((voile, "voile"), (aviron, "aviron")):
-        answer = json.loads(cli(settings, "ask", "--json", question))
+        answer = fresh.ask(question).model_dump()
         assert doc_id in {c["doc_id"] for c in answer["citations"]}
+    fresh.close()
