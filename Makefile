@@ -40,7 +40,7 @@ test: install browser
 
 # Ten minutes of mixed traffic against `qa serve`: no errors, memory flat.
 soak: install
-	$(BIN)/pytest -m soak -s tests/test_under_load.py
+	$(BIN)/pytest -m soak -s tests/system/test_under_load.py
 
 eval: install
 	$(BIN)/qa eval

@@ -28,7 +28,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms import LLM
 
 from qa.generation.base import ExtractiveGenerator, GeneratorUnavailable, Passage
-from qa.generation.llm import _describe, addresses_the_model
+from qa.generation.llm import addresses_the_model, describe_failure
 from qa.pipeline.evidence import Evidence
 
 MAX_UNITS = 6  # numbered units shown to the model
@@ -115,7 +115,7 @@ class ReaderGenerator:
             reply = self.llm.chat(reader_messages(question, language, units), max_tokens=32, temperature=0.0,
                                   response_format={"type": "json_object", "schema": schema})
         except Exception as exc:  # openai/httpx raise many types: all mean "no answer from the model"
-            raise GeneratorUnavailable(_describe(exc)) from exc
+            raise GeneratorUnavailable(describe_failure(exc)) from exc
         return chosen_numbers(reply.message.content or "", len(units))
 
     def stream(self, question: str, language: str, passages: list[Passage]) -> Iterator[str]:

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -17,6 +18,7 @@ import httpx
 from qa.settings import REPO_ROOT, Settings
 
 DEMO_CORPUS = REPO_ROOT / "corpus"
+DATA = REPO_ROOT / "tests" / "data"  # fixtures: real document excerpts, labelled pairs
 
 
 def sse_events(response: httpx.Response) -> Iterator[tuple[str | None, dict]]:
@@ -38,6 +40,36 @@ def run_cli(args: list[str], settings: Settings, **popen) -> subprocess.Popen:
 
 
 @contextmanager
+def serving(app) -> Iterator[str]:
+    """Serve `app` with uvicorn in a thread of this process; yield its base URL.
+
+    Shutdown does not wait for open streams (a Gradio client keeps one): a test is over when it returns.
+    """
+    import threading
+
+    import uvicorn
+
+    from qa.loopback import LOOPBACK, free_port
+
+    port = free_port()
+    config = uvicorn.Config(app, host=LOOPBACK, port=port, log_level="warning", proxy_headers=False,
+                            timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://{LOOPBACK}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
 def served_chat(settings: Settings, adapt: Callable | None = None) -> Iterator[str]:
     """The API with the chat mounted, over the index `settings` name, served on loopback; yields its URL.
 
@@ -45,7 +77,6 @@ def served_chat(settings: Settings, adapt: Callable | None = None) -> Iterator[s
     imported here, not at the top: every test session imports this module, few serve the chat.
     """
     from qa.api.app import create_app
-    from qa.loopback import serving
     from qa.service import QAService
     from ui.app import mount
 

@@ -148,7 +148,7 @@ class LLMGenerator:
         except GeneratorUnavailable:
             raise
         except Exception as exc:  # openai/httpx raise many types: all mean "no answer from the model"
-            raise GeneratorUnavailable(_describe(exc)) from exc
+            raise GeneratorUnavailable(describe_failure(exc)) from exc
 
 
 def _without_no_answer(pieces: Iterator[str]) -> Iterator[str]:
@@ -165,7 +165,8 @@ def _without_no_answer(pieces: Iterator[str]) -> Iterator[str]:
         yield held
 
 
-def _describe(exc: Exception) -> str:
+def describe_failure(exc: Exception) -> str:
+    """Why the model could not answer, in words for the notice a reader sees."""
     status = getattr(exc, "status_code", None)
     if status == 429:
         return "rate limited"

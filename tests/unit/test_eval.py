@@ -71,20 +71,3 @@ def test_our_sets_are_well_formed():
         assert sum(i.lang == "fr" for i in items) >= 25 and sum(i.lang == "en" for i in items) >= 25
         assert sum(not i.answerable for i in items) >= 10
     assert sum(len(i.docs) >= 2 for i in demo) >= 8
-
-
-@pytest.mark.slow
-def test_the_extractive_generator_passes_the_gate(demo_service, tmp_path):
-    from eval import gate
-    from eval.dataset import DEFAULT_SET
-    from eval.harness import InProcess, run
-    from eval.metrics import summarise
-    from eval.report import write_reports
-    from qa.pipeline.support.scorer import SupportScorer
-
-    judge = SupportScorer(demo_service.parts.embed_model)
-    results = run(load_set(DEFAULT_SET), InProcess(demo_service, "extractive"), judge)
-    summary = summarise(results)
-    paths = write_reports(results, summary, tmp_path, {"generator": "extractive"})
-    assert all(p.exists() and p.stat().st_size > 0 for p in paths.values())
-    assert gate.check(summary, "extractive") == []

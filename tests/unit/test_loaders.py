@@ -7,6 +7,7 @@ import pytest
 
 from index.loaders import DocumentError, load_document, sniff_suffix
 from index.text.sentences import unit_spans
+from tests.helpers import DATA
 
 
 def write(folder, name, data: bytes):
@@ -162,7 +163,7 @@ def test_a_pdf_with_too_many_pages_is_refused(tmp_path):
 
 
 # -- structure: real excerpts of Debian's French manuals (tests/data/real/README.md) -----------------
-REAL = Path(__file__).parent / "data" / "real"
+REAL = DATA / "real"
 CHAPTER = "Chapitre 6. Applications réseau"
 PRINTING = "6.4. Le serveur et les utilitaires d’impression"
 CUPS_SENTENCE = "Vous pouvez configurer le système CUPS en pointant votre navigateur web sur « http://localhost:631/ »."

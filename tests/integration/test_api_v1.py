@@ -7,9 +7,8 @@ import httpx
 import pytest
 
 from qa.api.app import create_app
-from qa.loopback import serving
 from qa.service import QAService
-from tests.helpers import sse_events
+from tests.helpers import serving, sse_events
 
 
 @pytest.fixture(scope="module")

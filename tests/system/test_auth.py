@@ -16,8 +16,8 @@ import pytest
 from qa.api.app import create_app
 from qa.api.auth import COOKIE, Gate
 from qa.api.middleware import RateLimiter
-from qa.loopback import serving
 from qa.service import QAService
+from tests.helpers import serving
 from ui.app import mount
 
 READER, ADMIN = "reader-key-1", "admin-key-2"

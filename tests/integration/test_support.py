@@ -5,15 +5,15 @@ the local model labelled by hand (those carry the question they answered).
 """
 
 import json
-from pathlib import Path
 
 import pytest
 
 from index.embedding.models import E5Embedding
 from qa.pipeline.support.scorer import SupportScorer
+from tests.helpers import DATA
 
 EXAMPLES = [json.loads(line)
-            for line in (Path(__file__).parent / "data" / "support_examples.jsonl").read_text().splitlines()]
+            for line in (DATA / "support_examples.jsonl").read_text().splitlines()]
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,8 @@ from eval.bench.server import served
 from eval.dataset import DEFAULT_SET, load_set
 from qa.api.app import create_app
 from qa.container import build_index
-from qa.loopback import serving
 from qa.service import QAService
-from tests.helpers import run_cli
+from tests.helpers import run_cli, serving
 
 QUESTIONS = [item.question for item in load_set(DEFAULT_SET)]
 NOTE = "Le club de voile de Valcourt a été fondé en 1987 par Jeanne Martin. Il compte 240 membres.".encode()

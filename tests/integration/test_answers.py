@@ -174,7 +174,7 @@ def test_every_standalone_question_gets_the_same_answer_asked_first_or_inside_a_
 
 def test_auto_answers_with_quotes_when_only_the_bundled_model_is_there(demo_service):
     """Quotes beat the bundled 1.5B model on correctness (README); a configured server's model is
-    used by auto (tests/test_llm.py, the failing-server test)."""
+    used by auto (tests/system/test_llm.py, the failing-server test)."""
     from qa.container import Generators
     from qa.generation.base import ExtractiveGenerator
     from qa.generation.llm import LLMGenerator, build_llm

@@ -2,7 +2,7 @@
 
 The command runs in this process, as the `qa` script calls it (`qa.cli.main`), on the test
 index and answering with quotes: what is tested here is the command, not the model
-(tests/test_llm.py tests that), nor the process around it (test_indexing.py and
+(system/test_llm.py tests that), nor the process around it (system/test_indexing_faults.py and
 test_under_load.py run `qa` as child processes, killed included).
 """
 

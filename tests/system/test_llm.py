@@ -23,9 +23,8 @@ import pytest
 from qa.answer import Answer, Delta, Stage
 from qa.api.app import create_app
 from qa.generation import local_llm
-from qa.loopback import serving
 from qa.service import QAService
-from tests.helpers import sse_events
+from tests.helpers import serving, sse_events
 
 pytestmark = [
     pytest.mark.slow,

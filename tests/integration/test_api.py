@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from qa.api.app import create_app
-from qa.loopback import serving
+from tests.helpers import serving
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from qa.api.app import create_app
-from qa.loopback import serving
 from qa.service import QAService
+from tests.helpers import serving
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("index", "qa", "ui", "eval")
 # What each layer may import from the project: the layers below it, never those above.
 ALLOWED = {"index": {"index"}, "qa": {"index", "qa"}, "ui": {"index", "qa", "ui"}, "eval": {"index", "qa", "eval"}}
@@ -52,3 +52,22 @@ def test_modules_and_functions_are_short(path: Path):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
             and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {', '.join(long)}"
+
+
+def readme_tree() -> set[str]:
+    """The modules the README's "How it works" tree names, as paths from the repository root."""
+    section = (ROOT / "README.md").read_text().split("## How it works", 1)[1]
+    block = section.split("```text\n", 1)[1].split("```", 1)[0]
+    named, package = set(), ""
+    for line in block.splitlines():
+        entry = line.split()[0] if line.strip() else ""
+        if not line.startswith(" ") and entry.endswith("/"):
+            package = entry
+        elif entry.endswith(".py"):
+            named.add(package + entry)
+    return named
+
+
+def test_the_readme_tree_names_every_module_and_only_those():
+    on_disk = {str(path.relative_to(ROOT)) for path in modules() if path.read_text().strip()}
+    assert readme_tree() == on_disk
