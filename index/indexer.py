@@ -135,7 +135,7 @@ class Indexer:
         try:
             return self._run_locked(files, root, progress, mirror)
         except Exception as exc:
-            if is_storage_full(exc):
+            if is_storage_full(exc, self.lock_path.parent):
                 raise StorageFull(
                     f"the disk is full or refused a write ({exc}); documents indexed before this run are unchanged, "
                     "and the next run finishes the job once there is space"

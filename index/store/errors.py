@@ -8,6 +8,9 @@ its HTTP client or SQLite report it.
 from __future__ import annotations
 
 import errno
+import resource
+import shutil
+from pathlib import Path
 
 
 class StoreError(Exception):
@@ -27,11 +30,30 @@ _FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 _FULL_MESSAGES = ("disk is full", "no space left", "file too large", "quota exceeded", "disk i/o error")
 
 
-def is_storage_full(exc: BaseException | None) -> bool:
-    """Whether `exc` or anything in its chain says the disk is full.
+# A write that fails with less than this free is taken for a full disk, whatever its message says.
+LOW_SPACE_BYTES = 16 * 1024 * 1024
 
-    SQLite, Chroma's Rust core and Python each report it differently.
+
+def is_storage_full(exc: BaseException | None, folder: Path | None = None) -> bool:
+    """Whether `exc` or anything in its chain says the disk is full, or `folder` shows it is.
+
+    SQLite, Chroma's Rust core and Python each report it differently, and Chroma's
+    compaction reports a refused write only as a generic failure: so the folder the
+    store writes in is looked at too.
     """
+    return _says_full(exc) or (folder is not None and out_of_space(folder))
+
+
+def out_of_space(folder: Path) -> bool:
+    """The disk holding `folder` is (nearly) full, or a file in it has reached this process's file-size limit."""
+    if shutil.disk_usage(folder).free < LOW_SPACE_BYTES:
+        return True
+    limit, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return limit != resource.RLIM_INFINITY and any(
+        path.is_file() and path.stat().st_size >= limit for path in folder.rglob("*"))
+
+
+def _says_full(exc: BaseException | None) -> bool:
     while exc is not None:
         if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
             return True
