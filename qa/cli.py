@@ -78,10 +78,12 @@ def _index(args, settings: Settings) -> int:
 
 
 def service_for(generator: str | None, settings: Settings):
-    """The service a one-off command needs: no model is started for an extractive answer."""
+    """The service a one-off command needs: no model is started for an answer in quotes, which is
+    what `auto` gives unless a model server is configured."""
     from qa.service import QAService
 
-    if generator == "extractive":
+    wanted = generator or settings.generator
+    if wanted == "extractive" or (wanted == "auto" and not settings.openai_configured):
         settings = settings.model_copy(update={"generator": "extractive"})
     service = QAService.from_settings(settings)
     service.wait_until_ready()

@@ -42,8 +42,12 @@ def test_ask_json_prints_the_answer_object(qa, demo_settings, demo_service):
     assert answer["language"] == "en" and answer["citations"]
 
 
-def test_an_extractive_question_does_not_start_the_local_model(demo_service, demo_settings):
-    service = service_for("extractive", demo_settings.model_copy(update={"generator": "auto", "local_llm": True}))
+@pytest.mark.parametrize("generator", ["extractive", None])
+def test_a_question_answered_in_quotes_does_not_start_the_local_model(demo_service, demo_settings, generator):
+    """Asked for quotes, or by `auto` with no model server configured (auto answers in quotes then)."""
+    settings = demo_settings.model_copy(update={"generator": "auto", "local_llm": True, "openai_api_key": None,
+                                                "openai_base_url": None})
+    service = service_for(generator, settings)
     try:
         assert service.generators.local_server is None and set(service.generators.available) == {"extractive"}
         assert "505" in service.ask("How many employees signed the letter?").answer
