@@ -82,8 +82,7 @@ def service_for(generator: str | None, settings: Settings):
     what `auto` gives unless a model server is configured."""
     from qa.service import QAService
 
-    wanted = generator or settings.generator
-    if wanted == "extractive" or (wanted == "auto" and not settings.openai_configured):
+    if settings.generator_for(generator) == "extractive":
         settings = settings.model_copy(update={"generator": "extractive"})
     service = QAService.from_settings(settings)
     service.wait_until_ready()

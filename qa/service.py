@@ -209,11 +209,8 @@ class QAService:
         }
 
     def _generator(self, name: str | None) -> AnswerGenerator:
-        """The generator asked for; `auto` is the one that measures best: a configured server's model,
-        else quotes, which beat the bundled 1.5B model on correctness in both languages (docs/decisions.md)."""
-        name = name or self.settings.generator
-        if name == "auto":
-            name = "llm" if "llm" in self.generators.available and self.settings.openai_configured else "extractive"
+        """The generator asked for (`auto` resolved by the settings), if it is on offer."""
+        name = self.settings.generator_for(name)
         if name not in self.generators.available:
             raise InvalidRequest(
                 f"unknown or unavailable generator {name!r}; "

@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     def openai_configured(self) -> bool:
         return bool(self.openai_api_key or self.openai_base_url)
 
+    def generator_for(self, asked: str | None) -> str:
+        """The generator a request gets. `auto` is the one that measures best: a configured server's model,
+        else quotes, which beat the bundled 1.5B model on correctness in both languages (docs/decisions.md)."""
+        name = asked or self.generator
+        if name != "auto":
+            return name
+        return "llm" if self.openai_configured and self.generator != "extractive" else "extractive"
+
     @field_validator("chroma_host", "openai_api_key", "openai_base_url", "api_key", "admin_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value):
