@@ -42,13 +42,24 @@ SPLITTER_VERSION = "s5"  # bump when chunks or sentence vectors are built differ
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """A file left out of the index, and why: `code` and its `facts` (a suffix, a limit) for a reader
+    to say it in its own words, `message` the same in one English line for logs and the CLI."""
+
+    filename: str  # relative to the indexed folder
+    code: str
+    message: str
+    facts: dict[str, str | int] = field(default_factory=dict)
+
+
 @dataclass
 class IndexReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[Rejection] = field(default_factory=list)
     new_chunks: int = 0
     chunks_by_doc: dict[str, int] = field(default_factory=dict)
     embedded: int = 0
@@ -69,7 +80,7 @@ class IndexReport:
         )]
         if self.errors:
             lines.append(f"Skipped {len(self.errors)} file(s):")
-            lines.extend(f"  {path}: {reason}" for path, reason in self.errors)
+            lines.extend(f"  {error.filename}: {error.message}" for error in self.errors)
         return "\n".join(lines)
 
 
@@ -181,21 +192,26 @@ class Indexer:
         for path in files:
             shown = str(path.relative_to(root)) if _is_under(str(path), root) else str(path)
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                report.errors.append((shown, f"unsupported file type '{path.suffix or path.name}'"))
+                kind = path.suffix or path.name
+                report.errors.append(Rejection(shown, "unsupported_type", f"unsupported file type '{kind}'",
+                                               {"suffix": kind}))
                 continue
             doc_id = doc_id_for(path, root)
             if doc_id in claimed:
-                clash = f"same document id '{doc_id}' as {claimed[doc_id].name}; rename one of them"
-                report.errors.append((shown, clash))
+                other = claimed[doc_id].name
+                clash = f"same document id '{doc_id}' as {other}; rename one of them"
+                report.errors.append(Rejection(shown, "same_id", clash, {"other": other}))
                 continue
             claimed[doc_id] = path
             try:
                 if path.stat().st_size > self.max_file_bytes:  # never read a huge file into memory
-                    report.errors.append((shown, f"larger than the {self.max_file_bytes // 1_000_000} MB file limit"))
+                    limit_mb = self.max_file_bytes // 1_000_000
+                    report.errors.append(Rejection(shown, "too_large", f"larger than the {limit_mb} MB file limit",
+                                                   {"limit_mb": limit_mb}))
                     continue
                 data = path.read_bytes()
             except OSError as exc:
-                report.errors.append((shown, f"unreadable: {exc.strerror or exc}"))
+                report.errors.append(Rejection(shown, "unreadable", f"unreadable: {exc.strerror or exc}"))
                 continue
             digest = content_hash(data)
             versions = committed.get(doc_id, [])
@@ -209,7 +225,7 @@ class Indexer:
             try:
                 document = load_document(path, root, data)
             except DocumentError as exc:
-                report.errors.append((shown, str(exc)))
+                report.errors.append(Rejection(shown, exc.code, str(exc), exc.facts))
                 continue
             plans.append(self._chunk(document, is_new=not versions))
         return plans

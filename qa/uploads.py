@@ -2,7 +2,8 @@
 
 Names are not trusted (reduced to plain file names) and neither is content: a file
 must really be of the type its name claims.  Each file ends up indexed or rejected
-with a reason the user can act on.
+with a reason the user can act on: a `Rejection`, whose code and facts the API turns
+into a status and the page into French or English, never by reading its English message.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.indexer import Indexer, IndexReport, Progress
+from index.indexer import Indexer, IndexReport, Progress, Rejection
 from index.loaders import SUPPORTED_SUFFIXES, doc_id_for, safe_filename, sniff_suffix
 
 BYTES_PER_MB = 1_000_000
@@ -22,7 +23,7 @@ _KIND_OF_SUFFIX = {".pdf": "a PDF", ".html": "an HTML page", ".htm": "an HTML pa
 @dataclass
 class Upload:
     indexed: list[tuple[str, str, int]]  # (file name, doc_id, chunks)
-    rejected: list[tuple[str, str]]  # (file name, reason)
+    rejected: list[Rejection]
     report: IndexReport
 
 
@@ -38,15 +39,15 @@ class UploadFolder:
         """Store each acceptable file and index those stored; say why each other one was rejected."""
         self.folder.mkdir(parents=True, exist_ok=True)
         accepted: list[Path] = []
-        rejected: list[tuple[str, str]] = []
+        rejected: list[Rejection] = []
         for name, data in files:
             filename = safe_filename(name)
-            reason = self._refusal(filename, data)
+            refusal = self._refusal(filename, data)
             target = (self.folder / filename).resolve()
-            if reason is None and target.parent != self.folder.resolve():  # safe_filename prevents it; checked anyway
-                reason = "invalid file name"
-            if reason:
-                rejected.append((filename, reason))
+            if refusal is None and target.parent != self.folder.resolve():  # safe_filename prevents it; checked anyway
+                refusal = Rejection(filename, "invalid_name", "invalid file name")
+            if refusal:
+                rejected.append(refusal)
                 continue
             target.write_bytes(data)
             accepted.append(target)
@@ -63,18 +64,22 @@ class UploadFolder:
             if source.is_relative_to(self.folder.resolve()):
                 source.unlink(missing_ok=True)
 
-    def _refusal(self, filename: str, data: bytes) -> str | None:
+    def _refusal(self, filename: str, data: bytes) -> Rejection | None:
         suffix = Path(filename).suffix.lower()
         if len(data) > self.max_bytes:
-            return f"larger than the {self.max_bytes // BYTES_PER_MB} MB upload limit"
+            limit_mb = self.max_bytes // BYTES_PER_MB
+            return Rejection(filename, "too_large", f"larger than the {limit_mb} MB upload limit",
+                             {"limit_mb": limit_mb})
         if not data.strip():
-            return "empty file"
+            return Rejection(filename, "empty", "empty file")
         if sniff_suffix(data, suffix) is None:
-            return _not_what_it_claims(suffix)
+            return _not_what_it_claims(filename, suffix)
         return None
 
 
-def _not_what_it_claims(suffix: str) -> str:
+def _not_what_it_claims(filename: str, suffix: str) -> Rejection:
     if suffix not in SUPPORTED_SUFFIXES:
-        return f"unsupported file type '{suffix or 'none'}' (supported: {', '.join(SUPPORTED_SUFFIXES)})"
-    return f"the file is named {suffix} but its content is not {_KIND_OF_SUFFIX.get(suffix, 'text')}"
+        message = f"unsupported file type '{suffix or 'none'}' (supported: {', '.join(SUPPORTED_SUFFIXES)})"
+        return Rejection(filename, "unsupported_type", message, {"suffix": suffix or filename})
+    message = f"the file is named {suffix} but its content is not {_KIND_OF_SUFFIX.get(suffix, 'text')}"
+    return Rejection(filename, "not_what_it_claims", message, {"suffix": suffix})

@@ -110,8 +110,8 @@ class DocumentPanel:
                               for d in documents if d.doc_id in fresh)
             lines.append(label(lang, "indexed", names=names))
         if outcome.rejected:
-            items = "; ".join(label(lang, "rejected_one", file=_md(name), why=reason(lang, why))
-                              for name, why in outcome.rejected)
+            items = "; ".join(label(lang, "rejected_one", file=_md(r.filename), why=_md(reason(lang, r)))
+                              for r in outcome.rejected)
             lines.append(label(lang, "rejected", items=items))
         return ("\n\n".join(lines), _document_table(documents, lang, fresh, query),
                 gr.update(choices=_removal_choices(documents), value=None), None)

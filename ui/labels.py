@@ -7,9 +7,9 @@ messages built on the server use `label()` with the page's language.
 
 from __future__ import annotations
 
-import re
-
 import gradio as gr
+
+from index.indexer import Rejection
 
 LANGUAGES = ("fr", "en")
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
@@ -60,10 +60,6 @@ LABELS = {
         "passages": "{n} passages",
         "language_fr": "français",
         "language_en": "anglais",
-        "unsupported_type": "type de fichier non pris en charge ({suffix})",
-        "not_its_type": "le contenu n’est pas celui d’un fichier {suffix}",
-        "empty": "fichier vide",
-        "too_large": "fichier trop volumineux",
     },
     "en": {
         "title": "Questions about your documents",
@@ -109,10 +105,6 @@ LABELS = {
         "passages": "{n} passages",
         "language_fr": "French",
         "language_en": "English",
-        "unsupported_type": "unsupported file type ({suffix})",
-        "not_its_type": "the content is not that of a {suffix} file",
-        "empty": "empty file",
-        "too_large": "file too large",
     },
 }
 
@@ -135,17 +127,42 @@ def pick_language(preferred: str | None) -> str:
     return "en"
 
 
-# The service's reasons for refusing an upload are English sentences; these say them in the page's language.
-_REASONS = [
-    (re.compile(r"unsupported file type '([^']*)'"), "unsupported_type"),
-    (re.compile(r"the file is named (\.\w+) but its content is not"), "not_its_type"),
-    (re.compile(r"^empty file$"), "empty"),
-    (re.compile(r"upload limit"), "too_large"),
-]
+# Why a file was not indexed, by its rejection code; the facts it carries (a suffix, a limit) fill the blanks.
+REASONS = {
+    "fr": {
+        "too_large": "fichier trop volumineux (plus de {limit_mb} Mo)",
+        "empty": "fichier vide",
+        "unsupported_type": "type de fichier non pris en charge ({suffix})",
+        "not_what_it_claims": "le contenu n’est pas celui d’un fichier {suffix}",
+        "invalid_name": "nom de fichier invalide",
+        "unreadable": "fichier illisible",
+        "damaged": "fichier {suffix} endommagé",
+        "encrypted": "fichier protégé par un mot de passe",
+        "no_text": "aucun texte lisible dans le fichier",
+        "not_text": "fichier binaire, pas du texte",
+        "too_many_pages": "{pages} pages, au-delà de la limite de {limit}",
+        "unpacks_too_large": "plus de {limit_mb} Mo une fois décompressé",
+        "same_id": "même identifiant que {other} : renommez l’un des deux",
+    },
+    "en": {
+        "too_large": "file too large (over {limit_mb} MB)",
+        "empty": "empty file",
+        "unsupported_type": "unsupported file type ({suffix})",
+        "not_what_it_claims": "the content is not that of a {suffix} file",
+        "invalid_name": "invalid file name",
+        "unreadable": "unreadable file",
+        "damaged": "damaged {suffix} file",
+        "encrypted": "password-protected file",
+        "no_text": "no readable text in the file",
+        "not_text": "binary file, not text",
+        "too_many_pages": "{pages} pages, over the limit of {limit}",
+        "unpacks_too_large": "over {limit_mb} MB once unpacked",
+        "same_id": "same document id as {other}: rename one of them",
+    },
+}
 
 
-def reason(language: str, text: str) -> str:
-    for pattern, key in _REASONS:
-        if found := pattern.search(text):
-            return label(language, key, suffix=found.group(1)) if pattern.groups else label(language, key)
-    return text
+def reason(language: str, rejection: Rejection) -> str:
+    """Why `rejection`'s file was not indexed, in `language`; its English message for a code without words."""
+    words = REASONS.get(language, REASONS["en"]).get(rejection.code)
+    return words.format(**rejection.facts) if words else rejection.message

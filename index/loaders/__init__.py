@@ -4,7 +4,8 @@ Each format has its module (text.py: plain text and Markdown, html.py, pdf.py,
 office.py: .docx, .odt, .epub); all of them return a `Structured` whose text is
 what offsets refer to and whose blocks (heading, paragraph, list item, table
 row, code line) delimit evidence units and sections.  A file we cannot read
-raises `DocumentError` with a one-line reason for the indexing summary.
+raises `DocumentError` with a one-line reason for the indexing summary, and a code for
+the readers that say it in their own words.
 """
 
 from __future__ import annotations
@@ -59,14 +60,15 @@ def load_document(path: Path, root: Path, data: bytes | None = None) -> SourceDo
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         supported = ", ".join(SUPPORTED_SUFFIXES)
-        raise DocumentError(f"unsupported file type '{suffix or path.name}' (supported: {supported})")
+        raise DocumentError(f"unsupported file type '{suffix or path.name}' (supported: {supported})",
+                            "unsupported_type", suffix=suffix or path.name)
     if data is None:
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise DocumentError(f"unreadable: {exc.strerror or exc}") from exc
     if not data.strip():
-        raise DocumentError("empty file")
+        raise DocumentError("empty file", "empty")
     try:
         if suffix in _BINARY_LOADERS:
             parsed = _BINARY_LOADERS[suffix](data)
@@ -76,9 +78,10 @@ def load_document(path: Path, root: Path, data: bytes | None = None) -> SourceDo
         raise
     except Exception as exc:  # each parsing library has its own errors for a damaged file: one line, not a crash
         reason = " ".join(str(exc).split())[:REASON_CHARS]
-        raise DocumentError(f"damaged {suffix} file ({exc.__class__.__name__}: {reason})") from exc
+        raise DocumentError(f"damaged {suffix} file ({exc.__class__.__name__}: {reason})", "damaged",
+                            suffix=suffix) from exc
     if not parsed.text.strip():
-        raise DocumentError("no text found in the file")
+        raise DocumentError("no text found in the file", "no_text")
     return SourceDocument(
         doc_id=doc_id_for(path, root),
         source=str(path),

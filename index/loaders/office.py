@@ -42,10 +42,12 @@ def zip_kind(data: bytes) -> str | None:
 def _checked_zip(data: bytes, suffix: str) -> io.BytesIO:
     """The file as a stream for its library, once it is known to be what it says and not a bomb."""
     if zip_kind(data) != suffix:
-        raise DocumentError(f"not a valid {suffix} file")
+        raise DocumentError(f"not a valid {suffix} file", "not_what_it_claims", suffix=suffix)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         if sum(info.file_size for info in archive.infolist()) > ZIP_MAX_UNPACKED_BYTES:
-            raise DocumentError(f"{suffix} file unpacks to more than {ZIP_MAX_UNPACKED_BYTES // 2**20} MB")
+            limit_mb = ZIP_MAX_UNPACKED_BYTES // 2**20
+            raise DocumentError(f"{suffix} file unpacks to more than {limit_mb} MB", "unpacks_too_large",
+                                limit_mb=limit_mb)
     return io.BytesIO(data)
 
 

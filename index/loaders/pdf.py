@@ -85,11 +85,12 @@ def pdf_structure(data: bytes) -> Structured:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if getattr(exc, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
-            raise DocumentError("encrypted PDF") from exc
-        raise DocumentError(f"malformed PDF ({exc})") from exc
+            raise DocumentError("encrypted PDF", "encrypted") from exc
+        raise DocumentError(f"malformed PDF ({exc})", "damaged", suffix=".pdf") from exc
     try:
         if len(pdf) > PDF_MAX_PAGES:
-            raise DocumentError(f"PDF has {len(pdf)} pages; the limit is {PDF_MAX_PAGES}")
+            raise DocumentError(f"PDF has {len(pdf)} pages; the limit is {PDF_MAX_PAGES}", "too_many_pages",
+                                pages=len(pdf), limit=PDF_MAX_PAGES)
         pages = [_page_lines(pdf[i], i + 1) for i in range(len(pdf))]
         outline = _outline(pdf)
         title = (pdf.get_metadata_dict().get("Title") or "").strip() or None
@@ -99,7 +100,7 @@ def pdf_structure(data: bytes) -> Structured:
     _drop_running_furniture(pages, keep={id(line) for lines, _ in headings.values() for line in lines})
     builder = _assemble([line for page in pages for line in page], headings)
     if not builder.blocks:
-        raise DocumentError("PDF has no text layer that can be read (scanned images, or no text at all)")
+        raise DocumentError("PDF has no text layer that can be read (scanned images, or no text at all)", "no_text")
     return builder.build(title)
 
 
@@ -111,7 +112,8 @@ def _refuse_inflation_bombs(data: bytes) -> None:
         if b"/FlateDecode" in header and b"/Image" not in header:
             budget -= _inflated_size(data, match.end(), budget)
             if budget < 0:
-                raise DocumentError("PDF content too large to inflate (a decompression bomb?)")
+                raise DocumentError("PDF content too large to inflate (a decompression bomb?)", "unpacks_too_large",
+                                    limit_mb=PDF_MAX_INFLATED_BYTES // 2**20)
 
 
 def _inflated_size(data: bytes, start: int, budget: int) -> int:

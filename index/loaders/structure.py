@@ -19,7 +19,15 @@ MAX_COLUMNS = 64  # a table cell claiming to span more columns than this is not 
 
 
 class DocumentError(Exception):
-    """A file that cannot be indexed; the message says why, in one line."""
+    """A file that cannot be indexed; the message says why in one line, and `code` with its `facts`
+    (a suffix, a limit) say it as data, for a reader to put in its own words.
+
+    `code` defaults to "unreadable": a loader that failed without knowing why.
+    """
+
+    def __init__(self, message: str, code: str = "unreadable", **facts: str | int):
+        super().__init__(message)
+        self.code, self.facts = code, facts
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ def decode_text(data: bytes) -> str:
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = data.decode("utf-16", errors="replace")
     elif b"\x00" in data[:BINARY_CHECK_BYTES]:
-        raise DocumentError("binary file, not text")
+        raise DocumentError("binary file, not text", "not_text")
     else:
         text = _decode_8bit(data)
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Response, UploadFile
 from index.loaders import SUPPORTED_SUFFIXES
 from qa.api.dependencies import Service
 from qa.api.errors import ApiError
-from qa.api.schemas import DocumentList, DocumentOut, UploadedDocument, UploadProblem, UploadResult
+from qa.api.schemas import DocumentList, DocumentOut, UploadedDocument, UploadProblem, UploadRejected, UploadResult
 from qa.service import QAService
 
 
@@ -24,7 +24,8 @@ def router(max_upload_files: int) -> APIRouter:
     def list_documents(service: Service) -> DocumentList:
         return DocumentList(documents=[DocumentOut.model_validate(record) for record in service.documents()])
 
-    @documents.post("/documents", response_model=UploadResult)
+    @documents.post("/documents", response_model=UploadResult,
+                    responses={status: {"model": UploadRejected} for status in (413, 415)})
     def upload_documents(files: upload_files, service: Service) -> UploadResult:
         return upload(files, service)
 
@@ -48,9 +49,15 @@ def upload(files: list[UploadFile], service: QAService) -> UploadResult:
     result = UploadResult(
         documents=[UploadedDocument(filename=name, doc_id=doc_id, chunks=chunks)
                    for name, doc_id, chunks in outcome.indexed],
-        errors=[UploadProblem(filename=name, message=message) for name, message in outcome.rejected],
+        errors=[UploadProblem(filename=r.filename, code=r.code, message=r.message) for r in outcome.rejected],
     )
     if not result.documents:
-        status = 413 if any("limit" in e.message for e in result.errors) else 415
-        raise ApiError(status, "upload_rejected", "; ".join(f"{e.filename}: {e.message}" for e in result.errors))
+        raise ApiError(rejection_status(result.errors), "upload_rejected",
+                       "; ".join(f"{e.filename}: {e.message}" for e in result.errors),
+                       extra={"files": [e.model_dump() for e in result.errors]})
     return result
+
+
+def rejection_status(problems: list[UploadProblem]) -> int:
+    """413 when a file was too large (a smaller one may pass), 415 when none can be indexed as it is."""
+    return 413 if any(p.code == "too_large" for p in problems) else 415

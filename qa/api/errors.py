@@ -28,19 +28,24 @@ CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "ra
 
 
 class ApiError(Exception):
-    """A refusal a route decides itself: its status, code and message go to the client as they are."""
+    """A refusal a route decides itself: its status, code and message go to the client as they are,
+    with `extra` fields of the error object that the route's spec documents (a rejected upload's files)."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                 extra: dict | None = None):
         super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers
+        self.status, self.code, self.message, self.headers, self.extra = status, code, message, headers, extra
 
 
 def error_body(code: str, message: str) -> ErrorResponse:
     return ErrorResponse(error=ErrorBody(code=code, message=message))
 
 
-def error_response(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content=error_body(code, message).model_dump(), headers=headers)
+def error_response(status: int, code: str, message: str, headers: dict | None = None,
+                   extra: dict | None = None) -> JSONResponse:
+    content = error_body(code, message).model_dump()
+    content["error"].update(extra or {})
+    return JSONResponse(status_code=status, content=content, headers=headers)
 
 
 def started(events: Iterator) -> Iterator:
@@ -65,7 +70,7 @@ def add_error_handlers(app: FastAPI) -> None:
 
 
 async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-    return error_response(exc.status, exc.code, exc.message, exc.headers)
+    return error_response(exc.status, exc.code, exc.message, exc.headers, exc.extra)
 
 
 async def _invalid(_: Request, exc: InvalidRequest) -> JSONResponse:

@@ -185,10 +185,25 @@ class UploadedDocument(BaseModel):
 
 
 class UploadProblem(BaseModel):
+    """A file an upload did not index: `code` says why for a program, `message` for a person (in English)."""
+
     filename: str
+    code: str = Field(description="too_large, empty, unsupported_type, not_what_it_claims, invalid_name, "
+                                  "unreadable, damaged, encrypted, no_text, not_text, too_many_pages, "
+                                  "unpacks_too_large or same_id")
     message: str
 
 
 class UploadResult(BaseModel):
     documents: list[UploadedDocument]
     errors: list[UploadProblem]
+
+
+class UploadRejectedBody(ErrorBody):
+    files: list[UploadProblem]
+
+
+class UploadRejected(ErrorResponse):
+    """The 413 or 415 of an upload that indexed nothing: the usual error, and each file's problem."""
+
+    error: UploadRejectedBody

@@ -113,19 +113,51 @@ def test_documents_can_be_uploaded_asked_about_and_deleted(url, own_service):
 
 
 @pytest.mark.parametrize(
-    ("name", "data", "status"),
+    ("name", "data", "code"),
     [
-        ("fausse.pdf", b"Ceci n'est pas un PDF, juste du texte.", 415),
-        ("image.txt", b"\x89PNG\r\n\x1a\n" + bytes(200), 415),
-        ("vide.md", b"", 415),
-        ("programme.exe", b"MZ\x90\x00", 415),
+        ("fausse.pdf", b"Ceci n'est pas un PDF, juste du texte.", "not_what_it_claims"),
+        ("image.txt", b"\x89PNG\r\n\x1a\n" + bytes(200), "not_what_it_claims"),
+        ("vide.md", b"", "empty"),
+        ("programme.exe", b"MZ\x90\x00", "unsupported_type"),
     ],
 )
-def test_uploads_are_sniffed_not_trusted_by_name(url, name, data, status):
+def test_uploads_are_sniffed_not_trusted_by_name(url, name, data, code):
     files = [("files", (name, data, "application/octet-stream"))]
     response = httpx.post(f"{url}/v1/documents", files=files, timeout=60)
-    assert response.status_code == status
-    assert response.json()["error"]["code"] == "upload_rejected"
+    assert response.status_code == 415
+    error = response.json()["error"]
+    assert error["code"] == "upload_rejected" and error["message"].startswith(f"{name}: ")
+    assert [(f["filename"], f["code"]) for f in error["files"]] == [(name, code)]
+    assert error["message"] == f"{name}: {error['files'][0]['message']}"
+
+
+def test_an_upload_with_a_file_over_the_limit_is_a_413_naming_each_file_s_code(url, own_service):
+    too_big = b"a" * (own_service.settings.max_upload_bytes + 1)
+    files = [("files", ("enorme.txt", too_big, "text/plain")), ("files", ("vide.md", b"", "text/markdown"))]
+    response = httpx.post(f"{url}/v1/documents", files=files, timeout=120)
+    assert response.status_code == 413
+    problems = response.json()["error"]["files"]
+    assert [(p["filename"], p["code"]) for p in problems] == [("enorme.txt", "too_large"), ("vide.md", "empty")]
+    assert "20 MB upload limit" in problems[0]["message"]
+
+
+def test_an_upload_that_indexes_some_files_lists_the_others_with_their_code(url):
+    note = "La bibliothèque de Valcourt ouvre le samedi matin.".encode()
+    files = [("files", ("horaires.txt", note, "text/plain")), ("files", ("programme.exe", b"MZ", "application/x"))]
+    response = httpx.post(f"{url}/v1/documents", files=files, timeout=120)
+    assert response.status_code == 200, response.text
+    assert [d["doc_id"] for d in response.json()["documents"]] == ["horaires"]
+    assert [(e["filename"], e["code"]) for e in response.json()["errors"]] == [("programme.exe", "unsupported_type")]
+    assert httpx.delete(f"{url}/v1/documents/horaires").status_code == 204
+
+
+def test_the_spec_documents_each_file_s_code_in_a_rejected_upload(url):
+    spec = httpx.get(f"{url}/openapi.json").json()
+    responses = spec["paths"]["/v1/documents"]["post"]["responses"]
+    for status in ("413", "415"):
+        assert responses[status]["content"]["application/json"]["schema"]["$ref"].endswith("/UploadRejected")
+    problem = spec["components"]["schemas"]["UploadProblem"]
+    assert {"filename", "code", "message"} <= set(problem["required"])
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 
+from index.indexer import Rejection
 from index.keyword.bm25 import KeywordIndex
 from index.loaders import load_document
 from index.store.chroma import ChunkStore, chroma_client, searchable_text
@@ -75,14 +76,17 @@ def test_bad_files_are_reported_and_never_stop_the_run(make_settings, tmp_path):
 
     report = parts.indexer.index_folder(folder)
 
-    reasons = dict(report.errors)
-    assert set(reasons) == {"vide.txt", "binaire.txt", "photo.jpg", "scan.pdf", "lien-casse.txt"}
+    codes = {error.filename: error.code for error in report.errors}
+    assert codes == {"vide.txt": "empty", "binaire.txt": "not_text", "photo.jpg": "unsupported_type",
+                     "scan.pdf": "damaged", "lien-casse.txt": "unreadable"}
+    reasons = {error.filename: error.message for error in report.errors}
     assert "empty" in reasons["vide.txt"] and "binary" in reasons["binaire.txt"]
     assert "unsupported" in reasons["photo.jpg"] and "PDF" in reasons["scan.pdf"]
     assert "unreadable" in reasons["lien-casse.txt"]
     assert sorted(report.added) == ["murati", "shear"]
     summary = report.summary(str(folder))
     assert summary.count("\n  ") == 5  # one line per bad file
+    assert "\n  vide.txt: empty file" in summary
 
 
 def test_an_index_built_by_one_embedder_refuses_another(make_settings):
@@ -131,7 +135,7 @@ def test_a_file_over_the_size_limit_is_reported_and_never_read(make_settings, tm
     with open(folder / "enorme.txt", "wb") as huge:
         huge.truncate(30_000_000)  # sparse: 30 MB without writing them
     report = build_index(make_settings(max_upload_bytes=20_000_000)).indexer.index_folder(folder)
-    assert report.errors == [("enorme.txt", "larger than the 20 MB file limit")]
+    assert report.errors == [Rejection("enorme.txt", "too_large", "larger than the 20 MB file limit", {"limit_mb": 20})]
     assert sorted(report.added) == ["murati", "shear"]
 
 

@@ -81,20 +81,21 @@ def test_pdf_text_layer_is_read(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("name", "data", "reason"),
+    ("name", "data", "reason", "code", "facts"),
     [
-        ("vide.txt", b"", "empty file"),
-        ("blancs.txt", b"  \n\t ", "empty file"),
-        ("image.txt", bytes(range(256)) * 4, "binary file"),
-        ("tableur.xlsx", b"PK\x03\x04", "unsupported file type"),
-        ("scan.pdf", None, "no text layer"),
-        ("casse.pdf", b"%PDF-1.4\nthis is not really a pdf", "malformed PDF"),
+        ("vide.txt", b"", "empty file", "empty", {}),
+        ("blancs.txt", b"  \n\t ", "empty file", "empty", {}),
+        ("image.txt", bytes(range(256)) * 4, "binary file", "not_text", {}),
+        ("tableur.xlsx", b"PK\x03\x04", "unsupported file type", "unsupported_type", {"suffix": ".xlsx"}),
+        ("scan.pdf", None, "no text layer", "no_text", {}),
+        ("casse.pdf", b"%PDF-1.4\nthis is not really a pdf", "malformed PDF", "damaged", {"suffix": ".pdf"}),
     ],
 )
-def test_bad_files_raise_a_one_line_reason(tmp_path, name, data, reason):
+def test_bad_files_raise_a_one_line_reason_and_its_code(tmp_path, name, data, reason, code, facts):
     path = write(tmp_path, name, pdf_bytes(None) if data is None else data)
-    with pytest.raises(DocumentError, match=reason):
+    with pytest.raises(DocumentError, match=reason) as raised:
         load_document(path, tmp_path)
+    assert (raised.value.code, raised.value.facts) == (code, facts)
 
 
 def one_page_pdf(content: bytes, filters: bytes = b"") -> bytes:
@@ -141,12 +142,12 @@ def test_a_pdf_zip_bomb_is_refused_without_inflating_it(tmp_path):
         "try:\n"
         "    load_document(Path(sys.argv[1]), Path(sys.argv[2])); print('loaded')\n"
         "except DocumentError as exc:\n"
-        "    print('refused:', exc)\n"
+        "    print('refused:', exc.code, exc)\n"
         "print(peak() - before)\n"
     )
     out = subprocess.run([sys.executable, "-c", probe, str(bomb), str(tmp_path)], capture_output=True, text=True,
                          timeout=120, check=True).stdout.split("\n")
-    assert out[0].startswith("refused:")
+    assert out[0].startswith("refused: unpacks_too_large")
     assert int(out[1]) < 200, f"loading the PDF grew the process by {out[1]} MB"
 
 
@@ -158,8 +159,9 @@ def test_a_pdf_with_too_many_pages_is_refused(tmp_path):
         pdf.new_page(10, 10)
     buffer = io.BytesIO()
     pdf.save(buffer)
-    with pytest.raises(DocumentError, match="2001 pages; the limit is 2000"):
+    with pytest.raises(DocumentError, match="2001 pages; the limit is 2000") as raised:
         load_document(write(tmp_path, "annuaire.pdf", buffer.getvalue()), tmp_path)
+    assert (raised.value.code, raised.value.facts) == ("too_many_pages", {"pages": 2001, "limit": 2000})
 
 
 # -- structure: real excerpts of Debian's French manuals (tests/data/real/README.md) -----------------
@@ -324,13 +326,15 @@ def test_a_damaged_office_or_ebook_file_is_a_one_line_reason(tmp_path, name):
         for item in original.infolist():
             data = original.read(item)
             copy.writestr(item, data[: len(data) // 2] if item.filename.endswith((".xml", ".xhtml", ".opf")) else data)
-    with pytest.raises(DocumentError, match=f"damaged {Path(name).suffix} file"):
+    with pytest.raises(DocumentError, match=f"damaged {Path(name).suffix} file") as raised:
         load_document(write(tmp_path, name, damaged.getvalue()), tmp_path)
+    assert (raised.value.code, raised.value.facts) == ("damaged", {"suffix": Path(name).suffix})
 
 
 def test_an_office_file_that_unpacks_to_too_much_is_refused(monkeypatch, tmp_path):
     from index.loaders import office
 
     monkeypatch.setattr(office, "ZIP_MAX_UNPACKED_BYTES", 10_000)
-    with pytest.raises(DocumentError, match="unpacks to more than"):
+    with pytest.raises(DocumentError, match="unpacks to more than") as raised:
         load_document(write(tmp_path, "gros.docx", (REAL / "printing-word.docx").read_bytes()), tmp_path)
+    assert raised.value.code == "unpacks_too_large"
