@@ -35,16 +35,47 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def llm_service(indexed_copy):
+    """The service over the demo index with the bundled model, whose server starts among the variables
+    `make run PORT=8010` exports around it: the first tests see what start-up alone leaves behind."""
     from qa.settings import REPO_ROOT
 
     settings = indexed_copy("llm-index", generator="llm", rate_limit_per_minute=0)
     shared_models = REPO_ROOT / ".qa" / "models"  # reuse an assembled model rather than copy 1.1 GB again
     if (shared_models / local_llm.MODEL_FILE).exists():
         (settings.data_dir / "models").symlink_to(shared_models)
-    service = QAService.from_settings(settings)
-    assert service.wait_until_ready(timeout=300), service.generators.local_server.not_ready()
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("PORT", "1")  # a port it could not bind
+        environment.setenv("HOST", "192.0.2.1")
+        environment.setenv("API_KEY", "would-lock-our-client-out")
+        service = QAService.from_settings(settings)
+        assert service.wait_until_ready(timeout=300), service.generators.local_server.not_ready()
     yield service
     service.close()
+
+
+def test_the_model_server_ignores_port_host_and_api_key_in_the_environment(llm_service):
+    assert httpx.get(f"{llm_service.generators.local_server.url}/models", timeout=10).status_code == 200
+
+
+def test_the_first_answer_after_ready_does_not_pay_for_the_prompt_prefix(llm_service):
+    """`ready` waits until the fixed prefix is processed: on a server asked nothing yet (this test comes
+    first), a prompt that starts with it costs a fraction of one that does not (its first words changed)."""
+    from qa.generation.llm import warm_up_messages
+
+    url = llm_service.generators.local_server.url
+
+    def seconds_for(messages: list[dict]) -> float:
+        started = time.perf_counter()
+        httpx.post(f"{url}/chat/completions", timeout=300,
+                   json={"model": local_llm.MODEL_FILE, "messages": messages, "max_tokens": 1}).raise_for_status()
+        return time.perf_counter() - started
+
+    question = {"role": "user",
+                "content": "<passages>\n[1] 505 employés ont signé la lettre.\n</passages>\nQuestion : Combien ?"}
+    prompt = warm_up_messages()[:-1] + [question]
+    first = seconds_for(prompt)
+    unprepared = seconds_for([{"role": "system", "content": "Attention. " + prompt[0]["content"]}, *prompt[1:]])
+    assert first < unprepared / 3, (first, unprepared)
 
 
 def test_a_french_question_gets_a_generated_french_answer_with_verified_citations(llm_service):
@@ -312,45 +343,6 @@ def test_a_model_server_that_is_too_slow_means_an_extractive_answer(llm_service,
     service = QAService.from_settings(settings)
     answer = service.ask("Qui a fondé OpenAI, d’après les articles ?")
     assert answer.generator == "extractive" and answer.notice and "timed out" in answer.notice
-
-
-@pytest.fixture(scope="module")
-def fresh_model_server(llm_service):
-    """A second model server, started with the variables `make run PORT=8010` exports around it, and
-    asked nothing yet: what start-up alone leaves behind."""
-    with pytest.MonkeyPatch.context() as environment:
-        environment.setenv("PORT", "1")  # a port it could not bind
-        environment.setenv("HOST", "192.0.2.1")
-        environment.setenv("API_KEY", "would-lock-our-client-out")
-        server = local_llm.LocalLLMServer(lambda: llm_service.generators.local_server.model_path, threads=2).start()
-    try:
-        assert server.wait_ready(timeout=300), server.not_ready()
-        yield server
-    finally:
-        server.stop()
-
-
-def test_the_model_server_ignores_port_host_and_api_key_in_the_environment(fresh_model_server):
-    assert httpx.get(f"{fresh_model_server.url}/models", timeout=10).status_code == 200
-
-
-def test_the_first_answer_after_ready_does_not_pay_for_the_prompt_prefix(fresh_model_server):
-    """`ready` waits until the fixed prefix is processed: on a fresh server, a prompt that starts with it
-    costs a fraction of one that does not (the same prompt, its first words changed)."""
-    from qa.generation.llm import warm_up_messages
-
-    def seconds_for(messages: list[dict]) -> float:
-        started = time.perf_counter()
-        httpx.post(f"{fresh_model_server.url}/chat/completions", timeout=300,
-                   json={"model": local_llm.MODEL_FILE, "messages": messages, "max_tokens": 1}).raise_for_status()
-        return time.perf_counter() - started
-
-    question = {"role": "user",
-                "content": "<passages>\n[1] 505 employés ont signé la lettre.\n</passages>\nQuestion : Combien ?"}
-    prompt = warm_up_messages()[:-1] + [question]
-    first = seconds_for(prompt)
-    unprepared = seconds_for([{"role": "system", "content": "Attention. " + prompt[0]["content"]}, *prompt[1:]])
-    assert first < unprepared / 3, (first, unprepared)
 
 
 def test_a_model_that_does_not_match_its_checksum_is_refused(tmp_path):
