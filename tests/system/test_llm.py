@@ -174,6 +174,9 @@ def test_a_model_server_killed_mid_answer_means_an_extractive_answer_then_a_rest
     answer = rest[-1]
     assert answer.generator == "extractive" and answer.notice and answer.citations
     assert "".join(e.text for e in rest if isinstance(e, Delta)) == answer.answer  # the quotes alone
+    deadline = time.monotonic() + 10  # the supervisor may not have seen the death yet: still "ready"
+    while server.restarts == restarts and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert server.wait_ready(timeout=300) and server.restarts == restarts + 1
 
 
