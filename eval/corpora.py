@@ -51,6 +51,15 @@ class Corpus:
     # A corpus that is one file holding what the set's `docs` name as separate pages: the
     # set is served with every answer's `docs` replaced by this document's id.
     one_document: str | None = None
+    # Another language's edition of the set's pages ("basic-defs.en" for the set's "basic-defs.fr"):
+    # the set is served with the language suffix of every `docs` id replaced by this one.
+    language: str | None = None
+    # Items of the set whose facts this edition does not hold (a translation adds a little).
+    omitted: tuple[str, ...] = ()
+
+    @property
+    def derives_its_set(self) -> bool:
+        return self.one_document is not None or self.language is not None
 
     @property
     def set_file(self) -> Path:
@@ -68,6 +77,10 @@ CORPORA = {
                "FAQ Debian GNU/Linux 11 in French: 17 HTML pages (16 chapters and the table of contents)"),
         Corpus("debian-faq-pdf", "debian-faq-fr", "usr/share/doc/debian/FAQ", ("debian-faq.fr.pdf.gz",), "debian-faq",
                "the same FAQ as one French PDF, asked the same questions", one_document="debian-faq.fr"),
+        Corpus("debian-faq-en", "debian-faq", "usr/share/doc/debian/FAQ", ("*.en.html",), "debian-faq",
+               "the same FAQ in its original English: 17 HTML pages, asked the same questions (French ones "
+               "then cross the language gap)", language="en",
+               omitted=("faq-en-006",)),  # the French-speaking users' list: in the French edition only
         Corpus("maint-guide", "maint-guide-fr", "usr/share/doc/maint-guide-fr/html", ("*.html",), "maint-guide",
                "Guide des nouveaux responsables Debian: 11 HTML pages (10 chapters and the table of contents)"),
         Corpus("developers-reference", "developers-reference-fr", "usr/share/developers-reference/fr",
@@ -123,12 +136,17 @@ def fetch(name: str, cache: Path | None = None) -> Path:
 
 
 def eval_set_path(spec: Corpus, cache: Path) -> Path:
-    """The set file to evaluate the corpus with (derived once, next to the corpus, for a one-file corpus)."""
-    if spec.one_document is None:
+    """The set file to evaluate the corpus with (derived once, next to the corpus, for a one-file corpus
+    or another language's edition)."""
+    if not spec.derives_its_set:
         return spec.set_file
     items = [json.loads(line) for line in spec.set_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    items = [item for item in items if item["id"] not in spec.omitted]
     for item in items:
-        item["docs"] = [spec.one_document] if item.get("docs") else []
+        if spec.one_document:
+            item["docs"] = [spec.one_document] if item.get("docs") else []
+        else:
+            item["docs"] = [f"{Path(doc).stem}.{spec.language}" for doc in item.get("docs", [])]
     derived = Path(cache).expanduser() / spec.name / spec.set_file.name
     text = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
     if not derived.is_file() or derived.read_text(encoding="utf-8") != text:

@@ -116,6 +116,15 @@ def test_the_pdf_corpus_asks_the_html_questions_of_its_one_document(tmp_path):
     assert all(i.docs == (["debian-faq.fr"] if i.answerable else []) for i in pdf)
 
 
+def test_the_english_faq_asks_the_french_faq_questions_of_the_same_english_pages(tmp_path):
+    french = load_set(CORPORA["debian-faq"].set_file)
+    english = load_set(eval_set_path(CORPORA["debian-faq-en"], tmp_path))
+    kept = [i for i in french if i.id not in CORPORA["debian-faq-en"].omitted]
+    assert len(kept) == len(french) - 1 and [(i.id, i.question, i.must) for i in english] == [
+        (i.id, i.question, i.must) for i in kept]
+    assert [i.docs for i in english] == [[d.replace(".fr", ".en") for d in i.docs] for i in kept]
+
+
 def test_eval_takes_a_path_as_given_and_a_corpus_name_as_its_set(tmp_path):
     settings = Settings(_env_file=None, data_dir=tmp_path / "data", corpora_dir=tmp_path / "corpora")
     assert prepare_eval(None, settings) == (DEFAULT_SET, settings)
@@ -152,7 +161,7 @@ def test_the_debian_faq_sets_are_balanced_and_apart(name):
 
 
 def _sets_of(corpus: Corpus, cache: Path) -> list[Path]:
-    if corpus.one_document:  # the HTML questions, asked of the one file
+    if corpus.derives_its_set:  # the HTML questions, asked of the one file or of the other edition
         return [eval_set_path(corpus, cache)]
     return [f for f in (corpus.set_file, corpus.calibration_file) if f.exists()]
 
