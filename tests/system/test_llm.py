@@ -37,12 +37,7 @@ pytestmark = [
 def llm_service(indexed_copy):
     """The service over the demo index with the bundled model, whose server starts among the variables
     `make run PORT=8010` exports around it: the first tests see what start-up alone leaves behind."""
-    from qa.settings import REPO_ROOT
-
     settings = indexed_copy("llm-index", generator="llm", rate_limit_per_minute=0)
-    shared_models = REPO_ROOT / ".qa" / "models"  # reuse an assembled model rather than copy 1.1 GB again
-    if (shared_models / local_llm.MODEL_FILE).exists():
-        (settings.data_dir / "models").symlink_to(shared_models)
     with pytest.MonkeyPatch.context() as environment:
         environment.setenv("PORT", "1")  # a port it could not bind
         environment.setenv("HOST", "192.0.2.1")
@@ -358,3 +353,22 @@ def test_a_model_that_does_not_match_its_checksum_is_refused(tmp_path):
     with pytest.raises(local_llm.ModelError, match="sha256"):
         local_llm.assemble(tmp_path / "models", parts=parts, expected_sha256=expected)
     assert not (tmp_path / "models" / local_llm.MODEL_FILE).exists()
+
+
+def test_services_of_several_data_dirs_assembling_at_once_share_one_verified_model(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    parts = []
+    for i, chunk in enumerate((b"GGUF", b" small weights" * 1000)):
+        part = tmp_path / f"part{i:02d}.bin"
+        part.write_bytes(chunk)
+        parts.append(part)
+    whole = b"".join(p.read_bytes() for p in parts)
+    expected = hashlib.sha256(whole).hexdigest()
+    with ThreadPoolExecutor(4) as pool:
+        paths = list(pool.map(lambda _: local_llm.assemble(tmp_path / "models", parts, expected), range(4)))
+    assert set(paths) == {tmp_path / "models" / local_llm.MODEL_FILE} and paths[0].read_bytes() == whole
+    assert not list((tmp_path / "models").glob("*.partial*"))
+    stamp = paths[0].stat().st_mtime_ns
+    assert local_llm.assemble(tmp_path / "models", parts, expected).stat().st_mtime_ns == stamp  # not rebuilt
+
