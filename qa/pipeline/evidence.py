@@ -108,8 +108,10 @@ EVIDENCE_MARGIN = 0.08
 NEAR_DUPLICATE = 0.95  # cosine above which two sentences say the same thing: quoting both adds nothing
 
 
-def select_evidence(scored: list[Evidence], max_sentences: int = 3, margin: float = EVIDENCE_MARGIN) -> list[Evidence]:
-    """The best sentence, plus close runners-up that add something new, each completed (see `completed`)."""
+def select_evidence(scored: list[Evidence], max_sentences: int = 3, margin: float = EVIDENCE_MARGIN,
+                    language: str | None = None) -> list[Evidence]:
+    """The best sentence, plus close runners-up that add something new, each completed (see `completed`);
+    across languages, the best one also takes the unit before it (see `with_unit_before`)."""
     if not scored:
         return []
     chosen = [scored[0]]
@@ -119,7 +121,29 @@ def select_evidence(scored: list[Evidence], max_sentences: int = 3, margin: floa
         if all(_distinct(candidate, c) for c in chosen):
             chosen.append(candidate)
     units = {(e.sentence.doc_id, e.sentence.index): e.sentence for e in scored}
-    return [completed(e, units) for e in chosen]
+    chosen = [completed(e, units) for e in chosen]
+    if language is not None and chosen[0].node.metadata["language"] != language:
+        chosen[0] = with_unit_before(chosen[0], units, chosen[1:])
+    return chosen
+
+
+def with_unit_before(evidence: Evidence, units: dict[tuple[str, int], Sentence], others: list[Evidence]) -> Evidence:
+    """The evidence joined with the unit before it, when that unit is in the same passage and not quoted already.
+
+    A unit's vector is embedded with the unit before it (index/indexer.py), so the unit
+    after an answer holds the answer's words too.  Within one language, word overlap
+    tells the two apart; across languages it cannot, and the best-scoring unit is often
+    the one after the answer (docs/decisions.md, Answers).
+    """
+    unit = evidence.sentence
+    before = units.get((unit.doc_id, unit.index - 1))
+    if before is None or any((e.sentence.doc_id, e.sentence.index) == (unit.doc_id, before.index) for e in others):
+        return evidence
+    node = evidence.node
+    start, end = before.start - node.metadata["start"], unit.end - node.metadata["start"]
+    if start < 0 or end > len(node.text):  # the unit before is in another chunk
+        return evidence
+    return replace(evidence, sentence=replace(unit, start=before.start, text=node.text[start:end]))
 
 
 def completed(evidence: Evidence, units: dict[tuple[str, int], Sentence]) -> Evidence:

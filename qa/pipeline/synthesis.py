@@ -46,7 +46,7 @@ class VerifiedSynthesizer:
         Raises GeneratorUnavailable when the generator fails before a sentence was sent.
         """
         generator = self.generator
-        passages = number_passages(select_evidence(scored, generator.evidence_sentences))
+        passages = number_passages(select_evidence(scored, generator.evidence_sentences, language=language))
         read = generator.reads(passages)
         ahead = () if generator.verbatim else tuple(sentence for sentences in read.values() for sentence in sentences)
         yield Stage("writing", ahead)
