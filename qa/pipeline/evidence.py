@@ -139,11 +139,7 @@ def with_unit_before(evidence: Evidence, units: dict[tuple[str, int], Sentence],
     before = units.get((unit.doc_id, unit.index - 1))
     if before is None or any((e.sentence.doc_id, e.sentence.index) == (unit.doc_id, before.index) for e in others):
         return evidence
-    node = evidence.node
-    start, end = before.start - node.metadata["start"], unit.end - node.metadata["start"]
-    if start < 0 or end > len(node.text):  # the unit before is in another chunk
-        return evidence
-    return replace(evidence, sentence=replace(unit, start=before.start, text=node.text[start:end]))
+    return _spanning(evidence, before, unit)
 
 
 def completed(evidence: Evidence, units: dict[tuple[str, int], Sentence]) -> Evidence:
@@ -161,10 +157,17 @@ def completed(evidence: Evidence, units: dict[tuple[str, int], Sentence]) -> Evi
     node = evidence.node
     if following is None or not _announces(unit.text, node.text[unit.end - node.metadata["start"] :]):
         return evidence
-    start, end = unit.start - node.metadata["start"], following.end - node.metadata["start"]
-    if start < 0 or end > len(node.text):  # the next unit is in another chunk: quote what we have
+    return _spanning(evidence, unit, following)
+
+
+def _spanning(evidence: Evidence, first: Sentence, last: Sentence) -> Evidence:
+    """The evidence quoting from `first`'s start to `last`'s end, whole units of its passage; unchanged when
+    one of them lies in another chunk (quote what the passage holds)."""
+    node = evidence.node
+    start, end = first.start - node.metadata["start"], last.end - node.metadata["start"]
+    if start < 0 or end > len(node.text):
         return evidence
-    joined = replace(unit, end=following.end, text=node.text[start:end])
+    joined = replace(evidence.sentence, start=first.start, end=last.end, text=node.text[start:end])
     return replace(evidence, sentence=joined)
 
 

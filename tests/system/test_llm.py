@@ -371,4 +371,3 @@ def test_services_of_several_data_dirs_assembling_at_once_share_one_verified_mod
     assert not list((tmp_path / "models").glob("*.partial*"))
     stamp = paths[0].stat().st_mtime_ns
     assert local_llm.assemble(tmp_path / "models", parts, expected).stat().st_mtime_ns == stamp  # not rebuilt
-
