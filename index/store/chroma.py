@@ -48,6 +48,11 @@ READ_PAGE = 5000  # chunks per read when scanning the whole collection
 ID_PAGE = 10_000  # ids per read when listing a collection's records
 VERSION_HASH_CHARS = 16  # of the content hash, in record ids: enough to tell versions of one document apart
 CHROMA_PORT = 8000  # `chroma run`'s default
+# Candidates an HNSW search explores (Chroma's default is 100).  Each process that loads an
+# embedded collection rebuilds the graph in its own order, so a narrow search returned
+# other passages for the same question after a restart; at 1,000 a search over a few
+# thousand vectors is exact, for about 1 ms more per query (docs/decisions.md, Retrieval).
+EF_SEARCH = 1000
 
 
 @dataclass(frozen=True)
@@ -152,9 +157,11 @@ class ChunkStore:
                 collection = self.client.get_or_create_collection(
                     name,
                     metadata={**expected, "generation": 0},
-                    configuration={"hnsw": {"space": "cosine"}},
+                    configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}},
                     embedding_function=None,
                 )
+                if (collection.configuration.get("hnsw") or {}).get("ef_search") != EF_SEARCH:  # an older index
+                    collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
         except ValueError as exc:
             raise StoreError(f"invalid collection name {name!r}: {exc}") from exc
         found = {k: (collection.metadata or {}).get(k) for k in expected}

@@ -48,3 +48,21 @@ def test_the_supporting_passage_is_in_the_top_5(demo_service, question, facts):
 
 def test_both_languages_have_a_dozen_questions():
     assert len(FRENCH) >= 12 and len(ENGLISH) >= 12
+
+
+@pytest.mark.parametrize("collection", ["chunks", "sentences"])
+def test_dense_search_finds_the_exact_nearest_vectors(demo_service, collection):
+    """Chroma's HNSW graph is rebuilt in a different order by each process that loads it: a search
+    that explores too few candidates returns different passages for the same question after a restart."""
+    import numpy as np
+
+    store = demo_service.parts.store
+    records = getattr(store, collection)
+    everything = records.get(include=["embeddings"])
+    vectors = np.asarray(everything["embeddings"], dtype=np.float32)
+    k = demo_service.pipeline.retriever.candidates
+    for question, _ in FRENCH + ENGLISH:
+        query = np.asarray(demo_service.parts.embed_model.get_query_embedding(question), dtype=np.float32)
+        exact = np.sort(1 - vectors @ query / np.linalg.norm(vectors, axis=1) / np.linalg.norm(query))[:k]
+        found = records.query(query_embeddings=[query], n_results=k, include=["distances"])["distances"][0]
+        assert np.allclose(found, exact, atol=1e-4), question

@@ -21,9 +21,9 @@ class StoppingServer:
         if not self.up:
             raise httpx.ConnectError("[Errno 111] Connection refused")
 
-    def get_or_create_collection(self, name, metadata, **_):
+    def get_or_create_collection(self, name, metadata, configuration, **_):
         self.answer()
-        return self.collections.setdefault(name, Collection(self, metadata))
+        return self.collections.setdefault(name, Collection(self, metadata, configuration))
 
     def get_collection(self, name):
         self.answer()
@@ -36,8 +36,8 @@ class StoppingServer:
 class Collection:
     """Requests are only made once the server has stopped, so each one is refused."""
 
-    def __init__(self, server: StoppingServer, metadata: dict):
-        self.server, self.metadata = server, metadata
+    def __init__(self, server: StoppingServer, metadata: dict, configuration: dict):
+        self.server, self.metadata, self.configuration = server, metadata, configuration
 
     def count(self):
         self.server.answer()
