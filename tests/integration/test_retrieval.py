@@ -66,3 +66,19 @@ def test_dense_search_finds_the_exact_nearest_vectors(demo_service, collection):
         exact = np.sort(1 - vectors @ query / np.linalg.norm(vectors, axis=1) / np.linalg.norm(query))[:k]
         found = records.query(query_embeddings=[query], n_results=k, include=["distances"])["distances"][0]
         assert np.allclose(found, exact, atol=1e-4), question
+
+
+def test_an_index_built_with_chromas_narrower_search_is_switched_on_opening(tmp_path):
+    import chromadb
+
+    from index.store.chroma import EF_SEARCH, ChunkStore
+
+    older = chromadb.PersistentClient(path=str(tmp_path))
+    for name in ("docs", "docs-sentences"):
+        older.create_collection(name, metadata={"embedder": "e5", "dimension": 3, "generation": 0},
+                                configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+    assert older.get_collection("docs").configuration["hnsw"]["ef_search"] == 100
+    ChunkStore(older, "docs", embedder="e5", dimension=3)
+    reopened = chromadb.PersistentClient(path=str(tmp_path))
+    assert [reopened.get_collection(n).configuration["hnsw"]["ef_search"] for n in ("docs", "docs-sentences")] \
+        == [EF_SEARCH, EF_SEARCH]
