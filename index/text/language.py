@@ -48,6 +48,7 @@ def stopwords() -> dict[Language, frozenset[str]]:
         return {lang: frozenset(fold(w) for w in nltk_stopwords.words(NLTK_NAMES[lang])) for lang in LANGUAGES}
 
 
+@lru_cache(maxsize=65_536)  # called for every word indexed or scored, and words repeat
 def fold(text: str) -> str:
     """Casefold and strip accents, so 'Employés' and 'employes' compare equal."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
