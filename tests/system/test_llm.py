@@ -52,27 +52,6 @@ def test_the_model_server_ignores_port_host_and_api_key_in_the_environment(llm_s
     assert httpx.get(f"{llm_service.generators.local_server.url}/models", timeout=10).status_code == 200
 
 
-def test_the_first_answer_after_ready_does_not_pay_for_the_prompt_prefix(llm_service):
-    """`ready` waits until the fixed prefix is processed: on a server asked nothing yet (this test comes
-    first), a prompt that starts with it costs a fraction of one that does not (its first words changed)."""
-    from qa.generation.llm import warm_up_messages
-
-    url = llm_service.generators.local_server.url
-
-    def seconds_for(messages: list[dict]) -> float:
-        started = time.perf_counter()
-        httpx.post(f"{url}/chat/completions", timeout=300,
-                   json={"model": local_llm.MODEL_FILE, "messages": messages, "max_tokens": 1}).raise_for_status()
-        return time.perf_counter() - started
-
-    question = {"role": "user",
-                "content": "<passages>\n[1] 505 employés ont signé la lettre.\n</passages>\nQuestion : Combien ?"}
-    prompt = warm_up_messages()[:-1] + [question]
-    first = seconds_for(prompt)
-    unprepared = seconds_for([{"role": "system", "content": "Attention. " + prompt[0]["content"]}, *prompt[1:]])
-    assert first < unprepared / 3, (first, unprepared)
-
-
 def test_a_french_question_gets_a_generated_french_answer_with_verified_citations(llm_service):
     answer = llm_service.ask("Combien d’employés ont signé la lettre ?")
     assert answer.generator == "llm" and answer.notice is None and not answer.abstained
@@ -93,7 +72,7 @@ def test_an_english_question_gets_an_english_answer(llm_service):
 
 
 def test_the_local_model_streams_verified_sentences_over_sse(llm_service):
-    question = {"question": "Qui est Emmett Shear ?"}
+    question = {"question": "Combien d’employés ont signé la lettre ?"}  # one the model answers in its words
     with (serving(create_app(llm_service)) as url,
           httpx.stream("POST", f"{url}/v1/ask/stream", json=question, timeout=120) as response):
         events = list(sse_events(response))
@@ -155,7 +134,7 @@ def test_a_killed_model_server_means_an_extractive_answer_then_a_restart(llm_ser
     answer = llm_service.ask("Qui est Emmett Shear ?")
     assert answer.generator == "extractive" and answer.notice and "Shear" in answer.answer
     assert server.wait_ready(timeout=300) and server.restarts == restarts + 1
-    assert llm_service.ask("Qui est Emmett Shear ?").generator == "llm"
+    assert llm_service.ask("Combien d’employés ont signé la lettre ?").generator == "llm"
 
 
 def test_a_model_server_killed_mid_answer_means_an_extractive_answer_then_a_restart(llm_service):
@@ -173,6 +152,28 @@ def test_a_model_server_killed_mid_answer_means_an_extractive_answer_then_a_rest
     while server.restarts == restarts and time.monotonic() < deadline:
         time.sleep(0.1)
     assert server.wait_ready(timeout=300) and server.restarts == restarts + 1
+
+
+def test_the_first_answer_after_ready_does_not_pay_for_the_prompt_prefix(llm_service):
+    """`ready` waits until the fixed prefix is processed: on a server asked nothing since its restart (this
+    test follows it), a prompt that starts with it costs a fraction of one that does not (its first words
+    changed).  That second prompt evicts the prefix, which the tests after this one would pay for."""
+    from qa.generation.llm import warm_up_messages
+
+    url = llm_service.generators.local_server.url
+
+    def seconds_for(messages: list[dict]) -> float:
+        started = time.perf_counter()
+        httpx.post(f"{url}/chat/completions", timeout=300,
+                   json={"model": local_llm.MODEL_FILE, "messages": messages, "max_tokens": 1}).raise_for_status()
+        return time.perf_counter() - started
+
+    question = {"role": "user",
+                "content": "<passages>\n[1] 505 employés ont signé la lettre.\n</passages>\nQuestion : Combien ?"}
+    prompt = warm_up_messages()[:-1] + [question]
+    first = seconds_for(prompt)
+    unprepared = seconds_for([{"role": "system", "content": "Attention. " + prompt[0]["content"]}, *prompt[1:]])
+    assert first < unprepared / 3, (first, unprepared)
 
 
 class _WireProtocolServer(BaseHTTPRequestHandler):

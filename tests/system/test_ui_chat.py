@@ -1,7 +1,8 @@
 """Issue 18, items 2, 3 and 7 in a real browser: no lost input, visible stages, source cards as the answer reads.
 
 The served service pauses between the events of its answer stream, as a slow model
-would, so what the page shows while it waits can be seen. Each test runs at 1280x900
+would, so what the page shows while it waits can be seen (tests that only read the
+finished answer take the `unhurried` fixture). Each test runs at 1280x900
 and at 390x844 and saves a screenshot in test-artifacts/ui/.
 """
 
@@ -17,6 +18,7 @@ from tests.helpers import choose_files, full_page_shot, opened, served_chat
 pytestmark = pytest.mark.slow
 
 PAUSE = 0.8  # seconds between two events of an answer stream
+pace = {"pause": PAUSE}
 
 
 def slowed(service):
@@ -24,10 +26,18 @@ def slowed(service):
 
     def slowly(*args, **kwargs):
         for event in ask_stream(*args, **kwargs):
-            time.sleep(PAUSE)
+            time.sleep(pace["pause"])
             yield event
 
     service.ask_stream = slowly
+
+
+@pytest.fixture
+def unhurried():
+    """For a test that reads only the finished answer: the stream does not pause."""
+    pace["pause"] = 0
+    yield
+    pace["pause"] = PAUSE
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +112,7 @@ def test_the_stages_show_as_they_happen(page, viewport):
     assert page.locator("#chat .stages").count() == 0  # gone once the answer is there
 
 
-def test_cards_are_numbered_as_the_answer_cites_them(page, viewport):
+def test_cards_are_numbered_as_the_answer_cites_them(page, viewport, unhurried):
     page.fill("#question textarea", "Qui a été nommée PDG par intérim après le renvoi de Sam Altman ?")
     page.click("#send")
     finished(page, 1)
@@ -123,7 +133,7 @@ def test_cards_are_numbered_as_the_answer_cites_them(page, viewport):
 LOCKS = {"desktop": ("Valcourt", "Paul Bertin"), "phone": ("Montrond", "Louis Garnier")}  # one file per run
 
 
-def test_a_markdown_source_reads_as_text(page, viewport, tmp_path):
+def test_a_markdown_source_reads_as_text(page, viewport, tmp_path, unhurried):
     place, engineer = LOCKS[viewport]
     notes = tmp_path / f"ecluse-{viewport}.md"
     notes.write_text(f"# L’écluse de {place}\n\n## Histoire\n\n"
