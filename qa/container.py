@@ -167,4 +167,5 @@ def build_retriever(parts: IndexParts) -> HybridRetriever:
 def build_pipeline(parts: IndexParts, generators: Generators) -> Pipeline:
     judge = SupportScorer(parts.embed_model)
     writers = {name: VerifiedSynthesizer(generator, judge) for name, generator in generators.available.items()}
-    return Pipeline(build_retriever(parts), SentenceScoring(parts.store), Abstention(parts.keyword), judge, writers)
+    abstention = Abstention(parts.keyword, parts.store.mentions)
+    return Pipeline(build_retriever(parts), SentenceScoring(parts.store), abstention, judge, writers)

@@ -212,6 +212,12 @@ class ChunkStore:
     def chunk_count(self) -> int:
         return self.chunks.count()
 
+    def mentions(self, name: str) -> bool:
+        """Whether some chunk's text holds `name`, as written, in lower case or in capitals (Chroma's
+        full-text index answers this in milliseconds, where the keyword index only knows single stems)."""
+        return any(self.chunks.get(where_document={"$contains": variant}, limit=1, include=[])["ids"]
+                   for variant in dict.fromkeys((name, name.lower(), name.upper())))
+
     def nodes(self, ids: Sequence[str]) -> list[TextNode]:
         """Chunks by id, in the order asked, as llama-index nodes."""
         if not ids:

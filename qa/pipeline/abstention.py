@@ -16,16 +16,22 @@ that a word is known (names and rare words get spurious ones).  Question words
 ("combien", "how many") are not counted.
 The decision threshold keeps false abstentions under 10% in each language on the
 calibration set.
+
+Whatever the model says, a question is refused when it uses a name the collection never
+mentions (`qa.pipeline.names`): on-topic questions about something a manual does not
+cover take the same four signals as answerable ones, but they often name it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.keyword.bm25 import KeywordIndex
 from index.keyword.tokens import is_question_word, words_with_terms
 from qa.pipeline.evidence import Evidence
+from qa.pipeline.names import names
 
 Features = tuple[float, float, float, float]
 
@@ -55,13 +61,20 @@ class Abstention:
     generator (llama-index would call it a node postprocessor that may leave no node)."""
 
     keyword: KeywordIndex
+    mentions: Callable[[str], bool]  # whether some passage of the collection holds a name
     model: AbstentionModel = CALIBRATED_ABSTENTION
 
     def features(self, question: str, language: str, scored: list[Evidence]) -> Features:
         return evidence_features(question, language, scored[0] if scored else None, self.keyword)
 
     def abstains(self, question: str, language: str, scored: list[Evidence]) -> bool:
-        return self.model.abstains(self.features(question, language, scored))
+        return self.model.abstains(self.features(question, language, scored)) or bool(
+            self.unmentioned(question, language, scored))
+
+    def unmentioned(self, question: str, language: str, scored: list[Evidence]) -> list[str]:
+        """The names `question` uses that no passage holds."""
+        across = bool(scored) and scored[0].node.metadata.get("language") != language
+        return [name for name in names(question, across_languages=across) if not self.mentions(name)]
 
 
 def evidence_features(question: str, language: str, best: Evidence | None, keyword: KeywordIndex) -> Features:

@@ -232,6 +232,21 @@ def test_sentence_scoring_and_abstention_are_steps_that_work_alone(demo_service)
     assert steps.abstention.abstains(off_topic, "fr", demo_service.evidence(off_topic, 5))
 
 
+@pytest.mark.parametrize(("question", "language", "unmentioned"), [
+    ("Quelle est la fenêtre de contexte de GPT-5 selon OpenAI ?", "fr", ["GPT-5"]),
+    ("What did OpenAI announce at its DevDay in November 2023?", "en", ["DevDay"]),  # asked of French articles
+    ("Combien Microsoft a-t-il investi dans OpenAI en 2019 ?", "fr", []),
+    ("Which features of GPT-4 did Microsoft build into Bing?", "en", []),
+])
+def test_a_question_naming_what_the_documents_never_mention_is_refused(demo_service, question, language, unmentioned):
+    """The evidence alone would be answered from (the model does not abstain on any of these)."""
+    scored = demo_service.evidence(question, 5)
+    abstention = demo_service.pipeline.abstention
+    assert not abstention.model.abstains(abstention.features(question, language, scored))
+    assert abstention.unmentioned(question, language, scored) == unmentioned
+    assert demo_service.ask(question).abstained == bool(unmentioned)
+
+
 @pytest.mark.parametrize(("verbatim", "strict", "shown"), [(False, False, [True]), (True, False, [True, False]),
                                                             (True, True, [True])])
 def test_a_writer_sends_each_sentence_once_verified_and_only_quotes_may_be_shown_unconfirmed(
