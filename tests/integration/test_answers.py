@@ -244,7 +244,10 @@ def test_a_question_naming_what_the_documents_never_mention_is_refused(demo_serv
     abstention = demo_service.pipeline.abstention
     assert not abstention.model.abstains(abstention.features(question, language, scored))
     assert abstention.unmentioned(question, language, scored) == unmentioned
-    assert demo_service.ask(question).abstained == bool(unmentioned)
+    answer = demo_service.ask(question)
+    assert answer.abstained == bool(unmentioned)
+    said = {"fr": "Les documents ne mentionnent nulle part « {} ».", "en": "The documents never mention “{}”."}
+    assert answer.notice == (said[language].format(*unmentioned) if unmentioned else None)  # the user sees why
 
 
 @pytest.mark.parametrize(("verbatim", "strict", "shown"), [(False, False, [True]), (True, False, [True, False]),
