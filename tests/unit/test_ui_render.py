@@ -61,6 +61,13 @@ def test_an_abstention_speaks_the_question_language_whatever_the_interface():
     assert "No answer in the documents." in answer_html(answer)
 
 
+def test_a_refusal_shows_why_when_the_documents_never_mention_a_name():
+    answer = Answer(question="Qu’a annoncé OpenAI au DevDay ?", language="fr", abstained=True, generator="extractive",
+                    answer="Je ne trouve pas la réponse à cette question dans les documents.",
+                    notice="Les documents ne mentionnent nulle part « DevDay ».")
+    assert '<div class="notice">Les documents ne mentionnent nulle part « DevDay ».</div>' in answer_html(answer)
+
+
 def test_while_a_model_writes_the_passages_it_reads_are_shown_as_quotes():
     page = streaming_html("", "writing", "fr", ["505 employés ont signé la lettre.", "Ils exigent <la démission>."])
     assert page.count("<blockquote>") == 2 and "Ils exigent &lt;la démission&gt;." in page
