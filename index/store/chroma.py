@@ -212,11 +212,10 @@ class ChunkStore:
     def chunk_count(self) -> int:
         return self.chunks.count()
 
-    def mentions(self, name: str) -> bool:
-        """Whether some chunk's text holds `name`, as written, in lower case or in capitals (Chroma's
-        full-text index answers this in milliseconds, where the keyword index only knows single stems)."""
-        return any(self.chunks.get(where_document={"$contains": variant}, limit=1, include=[])["ids"]
-                   for variant in dict.fromkeys((name, name.lower(), name.upper())))
+    def mentions(self, text: str) -> bool:
+        """Whether some chunk holds `text` exactly (Chroma's full-text index answers in milliseconds,
+        where the keyword index only knows single stems)."""
+        return bool(self.chunks.get(where_document={"$contains": text}, limit=1, include=[])["ids"])
 
     def nodes(self, ids: Sequence[str]) -> list[TextNode]:
         """Chunks by id, in the order asked, as llama-index nodes."""

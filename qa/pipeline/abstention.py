@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from index.keyword.bm25 import KeywordIndex
 from index.keyword.tokens import is_question_word, words_with_terms
 from qa.pipeline.evidence import Evidence
-from qa.pipeline.names import names
+from qa.pipeline.names import names, spellings
 
 Features = tuple[float, float, float, float]
 
@@ -61,7 +61,7 @@ class Abstention:
     generator (llama-index would call it a node postprocessor that may leave no node)."""
 
     keyword: KeywordIndex
-    mentions: Callable[[str], bool]  # whether some passage of the collection holds a name
+    mentions: Callable[[str], bool]  # whether some passage of the collection holds a text
     model: AbstentionModel = CALIBRATED_ABSTENTION
 
     def features(self, question: str, language: str, scored: list[Evidence]) -> Features:
@@ -74,7 +74,8 @@ class Abstention:
     def unmentioned(self, question: str, language: str, scored: list[Evidence]) -> list[str]:
         """The names `question` uses that no passage holds."""
         across = bool(scored) and scored[0].node.metadata.get("language") != language
-        return [name for name in names(question, across_languages=across) if not self.mentions(name)]
+        return [name for name in names(question, across_languages=across)
+                if not any(self.mentions(spelling) for spelling in spellings(name))]
 
 
 def evidence_features(question: str, language: str, best: Evidence | None, keyword: KeywordIndex) -> Features:

@@ -19,6 +19,7 @@ _WORD = re.compile(r"[^\W_][\w.+/-]*[\w+]")
 _CODE = re.compile(r"\w[_/.]\w")
 _LETTER_THEN_DIGIT = re.compile(r"[^\W\d_]\d")
 _POSSESSIVE = re.compile(r"['’]s$")
+_LETTERS_DIGITS = re.compile(r"([^\W\d_])(\d)")
 
 
 def names(question: str, across_languages: bool = False) -> list[str]:
@@ -36,3 +37,11 @@ def names(question: str, across_languages: bool = False) -> list[str]:
         elif not shouting and any(c.isupper() for c in word[1:]) and not (acronym and across_languages):
             found.append(word.removesuffix("s") if acronym else word)  # APIs -> API
     return list(dict.fromkeys(found))
+
+
+def spellings(name: str) -> list[str]:
+    """The ways a text may write `name`: as asked, without hyphens (Wi-Fi, WiFi), with a space before its
+    number (Python3, Python 3), each in its own case, lower case, capitals or capitalised (COVID-19, Covid-19)."""
+    forms = [name, name.replace("-", ""), _LETTERS_DIGITS.sub(r"\1 \2", name)]
+    return list(dict.fromkeys(case for form in forms
+                              for case in (form, form.lower(), form.upper(), form[:1].upper() + form[1:].lower())))

@@ -37,3 +37,12 @@ def test_acronyms_do_not_count_across_languages_where_they_are_translated():
     assert names(question, across_languages=True) == []  # IA in French; code and product names still count
     code_and_product = "How do you set DEB_BUILD_OPTIONS for GitLab?"
     assert names(code_and_product, across_languages=True) == ["DEB_BUILD_OPTIONS", "GitLab"]
+
+
+def test_a_name_is_looked_up_in_the_spellings_texts_use_for_it():
+    from qa.pipeline.names import spellings
+
+    assert {"WiFi", "wifi", "Wi-Fi"} <= set(spellings("Wi-Fi"))
+    assert {"Python 3", "python3"} <= set(spellings("Python3"))
+    assert "Covid-19" in spellings("COVID-19")
+    assert spellings("debian/rules")[0] == "debian/rules"  # as asked first: most texts write it so
