@@ -29,6 +29,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 import chromadb
@@ -142,6 +143,7 @@ class ChunkStore:
         self.name = name
         self.embedder = embedder
         self.dimension = dimension
+        self._named: dict = {}  # document titles and file names, read once per generation
         self._open_collections()
 
     def _open_collections(self) -> None:
@@ -214,8 +216,13 @@ class ChunkStore:
 
     def mentions(self, text: str) -> bool:
         """Whether some chunk holds `text` exactly (Chroma's full-text index answers in milliseconds,
-        where the keyword index only knows single stems)."""
-        return bool(self.chunks.get(where_document={"$contains": text}, limit=1, include=[])["ids"])
+        where the keyword index only knows single stems), or a document's title or file name does."""
+        if self.chunks.get(where_document={"$contains": text}, limit=1, include=[])["ids"]:
+            return True
+        if self._named.get("generation") != self.seen_generation:
+            self._named = {"generation": self.seen_generation,
+                           "names": [f"{d.title}\n{PurePath(d.source).name}" for d in self.documents()]}
+        return any(text in names for names in self._named["names"])
 
     def nodes(self, ids: Sequence[str]) -> list[TextNode]:
         """Chunks by id, in the order asked, as llama-index nodes."""

@@ -237,6 +237,7 @@ def test_sentence_scoring_and_abstention_are_steps_that_work_alone(demo_service)
     ("What did OpenAI announce at its DevDay in November 2023?", "en", ["DevDay"]),  # asked of French articles
     ("Combien Microsoft a-t-il investi dans OpenAI en 2019 ?", "fr", []),
     ("Which features of GPT-4 did Microsoft build into Bing?", "en", []),
+    ("Que dit 004_d238cc622b90ba6b.txt de Microsoft ?", "fr", []),  # a document's file name
 ])
 def test_a_question_naming_what_the_documents_never_mention_is_refused(demo_service, question, language, unmentioned):
     """The evidence alone would be answered from (the model does not abstain on any of these)."""
