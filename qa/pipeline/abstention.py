@@ -18,8 +18,10 @@ The decision threshold keeps false abstentions under 10% in each language on the
 calibration set.
 
 Whatever the model says, a question is refused when it uses a name the collection never
-mentions (`qa.pipeline.names`): on-topic questions about something a manual does not
-cover take the same four signals as answerable ones, but they often name it.
+mentions (`qa.pipeline.names`), or asks how many or when and none of the sentences an
+answer could quote holds a number or a time: on-topic questions about something a
+manual does not cover take the same four signals as answerable ones, but they often name
+it, or ask for a figure the manual never gives.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ from dataclasses import dataclass
 
 from index.keyword.bm25 import KeywordIndex
 from index.keyword.tokens import is_question_word, words_with_terms
+from qa.pipeline.answer_types import answer_type, offers
 from qa.pipeline.evidence import Evidence
 from qa.pipeline.names import names, spellings
 
 Features = tuple[float, float, float, float]
+QUOTABLE = 3  # the best sentences an answer may quote (select_evidence)
 
 
 @dataclass(frozen=True)
@@ -68,14 +72,23 @@ class Abstention:
         return evidence_features(question, language, scored[0] if scored else None, self.keyword)
 
     def abstains(self, question: str, language: str, scored: list[Evidence]) -> bool:
-        return self.model.abstains(self.features(question, language, scored)) or bool(
-            self.unmentioned(question, language, scored))
+        return (self.model.abstains(self.features(question, language, scored)) or lacks_figure(question, scored)
+                or bool(self.unmentioned(question, language, scored)))
 
     def unmentioned(self, question: str, language: str, scored: list[Evidence]) -> list[str]:
         """The names `question` uses that no passage holds."""
         across = bool(scored) and scored[0].node.metadata.get("language") != language
         return [name for name in names(question, across_languages=across)
                 if not any(self.mentions(spelling) for spelling in spellings(name))]
+
+
+def lacks_figure(question: str, scored: list[Evidence]) -> bool:
+    """Whether `question` asks how many or when, and none of the sentences an answer may quote holds a
+    number or a time (in digits or in words)."""
+    kind = answer_type(question)
+    return kind in ("number", "time") and not any(
+        offers(e.sentence.text, "number", question) or offers(e.sentence.text, kind, question)  # "trois hivers"
+        for e in scored[:QUOTABLE])
 
 
 def evidence_features(question: str, language: str, best: Evidence | None, keyword: KeywordIndex) -> Features:

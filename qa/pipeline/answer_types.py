@@ -24,19 +24,25 @@ _CUES: list[tuple[AnswerType, re.Pattern]] = [
     ("time", re.compile(
         r"\b(quand|a quelle (heure|date|epoque)|quel(le)? (jour|heure|date|annee|mois|nuit|soir)|en quelle annee|"
         r"depuis quand|"
-        r"when|what (time|day|date|year|month|night)|which (day|date|year|month|night)|on which (day|night|date)|"
+        r"when (exactly )?(did|do|does|was|were|is|are|will|would|has|have|had|can|could|should)|"  # not "when X, …"
+        r"what (time|day|date|year|month|night)|which (day|date|year|month|night)|on which (day|night|date)|"
         r"in which year|since when|how long)\b")),
     ("person", re.compile(r"\b(qui|quelles? personnes?|who|whom|whose|which (person|people))\b")),
     ("name", re.compile(r"\b(comment s'appelle|quel(le)? est (le nom|l'appellation)|"
                         r"what is the name|what is .{1,40} called)\b")),
 ]
 
-_NUMBER = re.compile(r"\d")
+# A number is written in digits or in words; "un", "one" are left out, being articles as often.
+_NUMBER = re.compile(r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|"
+                     r"cinquante|soixante|cent|mille|millions?|milliards?|douzaines?|centaines?|milliers?|moitie|"
+                     r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+                     r"sixty|hundreds?|thousands?|millions?|billions?|dozens?|once|twice|half)\b")
 _MONTHS = (r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|"
            r"january|february|march|april|may|june|july|august|september|october|november|december")
 _DAYS = r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-_TIME = re.compile(rf"\b(\d{{1,2}} ?h|\d{{1,2}}:\d{{2}}|\d{{4}}|{_MONTHS}|{_DAYS}|"
-                   r"midi|minuit|noon|midnight|heures?|hours?|soir|nuit|matin|weekend|week-end)\b")
+_DURATIONS = r"secondes?|minutes?|heures?|jours?|semaines?|mois|ans|annees?|seconds?|hours?|days?|weeks?|months?|years?"
+_TIME = re.compile(rf"\b(\d{{1,2}} ?h|\d{{1,2}}:\d{{2}}|\d{{4}}|{_MONTHS}|{_DAYS}|{_DURATIONS}|"
+                   r"midi|minuit|noon|midnight|soir|nuit|matin|weekend|week-end)\b")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-Ý][\w’'-]*[a-zà-ÿ][\w’'-]*")
 _FULL_NAME = re.compile(r"\b([A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?)\s+([A-ZÀ-Ý][a-zà-ÿ]+)\b")
 
@@ -52,7 +58,7 @@ def answer_type(question: str) -> AnswerType | None:
 def offers(sentence: str, kind: AnswerType, question: str) -> bool:
     """Does `sentence` hold something of `kind` that the question does not already say?"""
     if kind == "number":
-        return bool(_NUMBER.search(sentence))
+        return bool(_NUMBER.search(fold(sentence)))
     if kind == "time":
         return bool(_TIME.search(fold(sentence)))
     known = {fold(w) for w in re.findall(r"[\w’'-]+", question)}

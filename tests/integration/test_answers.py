@@ -264,3 +264,31 @@ def test_a_writer_sends_each_sentence_once_verified_and_only_quotes_may_be_shown
     assert "".join(e.text for e in events[1:]) == written.text and "505" in written.text
     assert [s.supported for s in written.sentences] == shown and written.rejected
     assert ("piscines" in written.text) is (False in shown)
+
+
+LIGHTHOUSE = ("Le phare de Valcourt guide les navires vers le port. Il est peint en rouge et blanc, "
+              "et sa lanterne est entretenue par l’association des amis du phare.")
+KEEPER = " Le gardien y a vécu seul pendant trois hivers."
+
+
+@pytest.mark.parametrize(("note", "question", "refused"), [
+    (LIGHTHOUSE, "Combien mesure le phare de Valcourt ?", True),  # no figure anywhere
+    (LIGHTHOUSE, "When was the Valcourt lighthouse built?", True),
+    (LIGHTHOUSE + KEEPER, "Combien d’hivers le gardien a-t-il vécu seul au phare ?", False),  # a number in words
+    (LIGHTHOUSE + KEEPER, "Quand le gardien a-t-il vécu seul au phare ?", False),  # a count of winters
+])
+def test_a_question_asking_how_many_or_when_is_refused_when_no_quotable_sentence_holds_a_figure(
+        make_settings, tmp_path, note, question, refused):
+    from qa.pipeline.abstention import lacks_figure
+    from qa.service import QAService
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "phare.txt").write_text(note, encoding="utf-8")
+    service = QAService.from_settings(make_settings())
+    try:
+        assert not service.index_folder(folder).errors
+        assert lacks_figure(question, service.evidence(question, 5)) == refused
+        assert service.ask(question).abstained == refused
+    finally:
+        service.close()
