@@ -41,7 +41,8 @@ def names(question: str, across_languages: bool = False) -> list[str]:
 
 def spellings(name: str) -> list[str]:
     """The ways a text may write `name`: as asked, without hyphens (Wi-Fi, WiFi), with a space before its
-    number (Python3, Python 3), each in its own case, lower case, capitals or capitalised (COVID-19, Covid-19)."""
-    forms = [name, name.replace("-", ""), _LETTERS_DIGITS.sub(r"\1 \2", name)]
+    number (Python3, Python 3), in the singular (iPhones, iPhone), each in its own case, lower case, capitals
+    or capitalised (COVID-19, Covid-19)."""
+    forms = [name, name.replace("-", ""), _LETTERS_DIGITS.sub(r"\1 \2", name), name.removesuffix("s")]
     return list(dict.fromkeys(case for form in forms
                               for case in (form, form.lower(), form.upper(), form[:1].upper() + form[1:].lower())))

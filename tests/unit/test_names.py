@@ -45,4 +45,5 @@ def test_a_name_is_looked_up_in_the_spellings_texts_use_for_it():
     assert {"WiFi", "wifi", "Wi-Fi"} <= set(spellings("Wi-Fi"))
     assert {"Python 3", "python3"} <= set(spellings("Python3"))
     assert "Covid-19" in spellings("COVID-19")
+    assert "iPhone" in spellings("iPhones")
     assert spellings("debian/rules")[0] == "debian/rules"  # as asked first: most texts write it so
