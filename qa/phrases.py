@@ -9,6 +9,8 @@ PHRASES = {
         "quote": ("« ", " »"),
         "abstain": "Je ne trouve pas la réponse à cette question dans les documents.",
         "unmentioned": "Les documents ne mentionnent nulle part {names}.",
+        "no_number": "Aucun des passages trouvés ne donne de nombre.",
+        "no_time": "Aucun des passages trouvés ne donne de date ni de durée.",
         "llm_fallback": ("La réponse du modèle de langage n’a pas pu être utilisée ({reason}) : "
                          "voici ce que disent les documents."),
         "llm_unverified": ("Les passages cités ne confirment pas la réponse du modèle de langage : "
@@ -20,6 +22,8 @@ PHRASES = {
         "quote": ("“", "”"),
         "abstain": "I could not find the answer to this question in the documents.",
         "unmentioned": "The documents never mention {names}.",
+        "no_number": "None of the passages found gives a number.",
+        "no_time": "None of the passages found gives a date or a duration.",
         "llm_fallback": ("The language model's answer could not be used ({reason}); "
                          "this answer is quoted from the documents."),
         "llm_unverified": ("The passages it cites do not support the language model's answer; "

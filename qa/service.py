@@ -24,7 +24,7 @@ from index.text.language import detect_language
 from qa.answer import Answer, Delta, SearchHit, Stage
 from qa.container import Generators, IndexParts, build_generators, build_index, build_pipeline
 from qa.generation.base import AnswerGenerator, GeneratorUnavailable
-from qa.phrases import phrase, quoted
+from qa.phrases import phrase
 from qa.pipeline.abstention import Features
 from qa.pipeline.citations import citations_for
 from qa.pipeline.evidence import Evidence
@@ -107,8 +107,7 @@ class QAService:
         else:  # too little evidence, or nothing the generator could say from it
             answer.abstained = True
             answer.answer = phrase(answer.language, "abstain")
-            if unmentioned := self.pipeline.abstention.unmentioned(asked, answer.language, scored):
-                answer.notice = phrase(answer.language, "unmentioned", names=quoted(answer.language, unmentioned))
+            answer.notice = self.pipeline.abstention.explain(asked, answer.language, scored)
             yield Delta(answer.answer)
         timings["total"] = _ms(started)
         answer.timings_ms = timings

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from index.keyword.bm25 import KeywordIndex
 from index.keyword.tokens import is_question_word, words_with_terms
+from qa.phrases import phrase, quoted
 from qa.pipeline.answer_types import answer_type, offers
 from qa.pipeline.evidence import Evidence
 from qa.pipeline.names import names, spellings
@@ -74,6 +75,14 @@ class Abstention:
     def abstains(self, question: str, language: str, scored: list[Evidence]) -> bool:
         return (self.model.abstains(self.features(question, language, scored)) or lacks_figure(question, scored)
                 or bool(self.unmentioned(question, language, scored)))
+
+    def explain(self, question: str, language: str, scored: list[Evidence]) -> str | None:
+        """What to tell the user about a refusal, when a rule says more than "too little evidence"."""
+        if unmentioned := self.unmentioned(question, language, scored):
+            return phrase(language, "unmentioned", names=quoted(language, unmentioned))
+        if lacks_figure(question, scored):
+            return phrase(language, f"no_{answer_type(question)}")
+        return None
 
     def unmentioned(self, question: str, language: str, scored: list[Evidence]) -> list[str]:
         """The names `question` uses that no passage holds."""

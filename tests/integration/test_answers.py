@@ -289,6 +289,10 @@ def test_a_question_asking_how_many_or_when_is_refused_when_no_quotable_sentence
     try:
         assert not service.index_folder(folder).errors
         assert lacks_figure(question, service.evidence(question, 5)) == refused
-        assert service.ask(question).abstained == refused
+        answer = service.ask(question)
+        assert answer.abstained == refused
+        said = {"fr": "Aucun des passages trouvés ne donne de nombre.",
+                "en": "None of the passages found gives a date or a duration."}
+        assert answer.notice == (said[answer.language] if refused else None)  # the user sees why
     finally:
         service.close()
