@@ -7,8 +7,8 @@ what is written as a name counts: code (`dh_missing`, `debian/rules`, `Node.js`)
 digit right after a letter (`arm64`, `python3-foo`), capitals after the first letter
 (`DebConf`, `LTO`).  Not names: capitalised words (a sentence's first word looks the
 same), hyphenated words (`a-t-il`, `per-user`), numbers and quantities (`3.5`, `32-bit`,
-`21e`).  Acronyms are left out when the evidence is in another language than the
-question: AI is IA in French, UN is ONU.
+`21e`, `1.5B`), abbreviations (`e.g.`, `p.ex.`).  Acronyms are left out when the evidence
+is in another language than the question: AI is IA in French, UN is ONU.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ _WORD = re.compile(r"[^\W_][\w.+/-]*[\w+]")
 _CODE = re.compile(r"\w[_/.]\w")
 _LETTER_THEN_DIGIT = re.compile(r"[^\W\d_]\d")
 _POSSESSIVE = re.compile(r"['’]s$")
+_ABBREVIATION = re.compile(r"(?:[^\W\d_]{1,2}\.)+[^\W\d_]{1,2}")
 _LETTERS_DIGITS = re.compile(r"([^\W\d_])(\d)")
 
 
@@ -29,8 +30,8 @@ def names(question: str, across_languages: bool = False) -> list[str]:
     found = []
     for match in _WORD.finditer(question):
         word = _POSSESSIVE.sub("", match.group())
-        if not any(c.isalpha() for c in word):
-            continue  # a number, a date, a version
+        if word[0].isdigit() or _ABBREVIATION.fullmatch(word):
+            continue  # a number, a date, a quantity (1.5B); e.g., i.e., p.ex.
         acronym = word.removesuffix("s").isupper() and word.isalpha()
         if _CODE.search(word) or _LETTER_THEN_DIGIT.search(word):
             found.append(word)

@@ -25,6 +25,7 @@ def test_code_digits_after_letters_and_inner_capitals_are_names(question, expect
     "What is dput's per-user configuration file?",  # a hyphenated word
     "Which port replaced the 32-bit port in 2023-11-17, at 3.5 GHz?".replace("GHz", "ghz"),  # quantities, dates
     "Que s’est-il passé au 21e siècle ?",  # an ordinal
+    "Which tools, e.g. linters, does it run on a 1.5B model (i.e. a small one)?",  # abbreviations, a quantity
     "WHO REPLACED MIRA MURATI AS CEO?",  # shouted: capitals say nothing
 ])
 def test_words_that_are_not_names(question):
