@@ -32,8 +32,10 @@ _CUES: list[tuple[AnswerType, re.Pattern]] = [
                         r"what is the name|what is .{1,40} called)\b")),
 ]
 
-# A number is written in digits or in words; "un", "one" are left out, being articles as often.
-_NUMBER = re.compile(r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|"
+# A number is written in digits or in words ("gratuit" answers a price); "un", "one" are left out, being
+# articles as often.
+_NUMBER = re.compile(r"\d|\b(zero|gratuit(e|s|es|ement)?|free of charge|"
+                     r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|"
                      r"cinquante|soixante|cent|mille|millions?|milliards?|douzaines?|centaines?|milliers?|moitie|"
                      r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
                      r"sixty|hundreds?|thousands?|millions?|billions?|dozens?|once|twice|half)\b")

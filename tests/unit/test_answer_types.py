@@ -22,6 +22,7 @@ def test_the_question_word_says_what_is_asked_for(question, kind):
     ("505 employés ont signé la lettre.", "number"),
     ("Deux options sont proposées.", "number"),  # a number in words
     ("The delays are currently two, five or ten days.", "number"),
+    ("Debian est gratuit.", "number"),  # what a price question may get
     ("Le gardien y a vécu pendant trois semaines.", "time"),  # a duration
     ("The freeze began in January.", "time"),
 ])
