@@ -22,9 +22,11 @@ _CUES: list[tuple[AnswerType, re.Pattern]] = [
         r"\b(combien|quel(le)?s? (nombre|montant|pourcentage|part|age|somme|prix|chiffre)|a quel (prix|montant)|"
         r"how (many|much|old)|what (share|percentage|proportion|number|amount|price|sum|figure)|by how much)\b")),
     ("time", re.compile(
-        r"\b(quand|a quelle (heure|date|epoque)|quel(le)? (jour|heure|date|annee|mois|nuit|soir)|en quelle annee|"
-        r"depuis quand|"
-        r"when (exactly )?(did|do|does|was|were|is|are|will|would|has|have|had|can|could|should)|"  # not "when X, …"
+        # "when" asks about time before an event ("When was…"); "when X, …" opens a clause, and "when should
+        # I…", "quand faut-il…" ask for a condition.
+        r"\b(quand(?! (faut|doi[st]|doivent|peu[tx]|peuvent|convient|utiliser))|a quelle (heure|date|epoque)|"
+        r"quel(le)? (jour|heure|date|annee|mois|nuit|soir)|en quelle annee|depuis quand|"
+        r"when (exactly )?(did|was|were|is|are|will|has|had)|"
         r"what (time|day|date|year|month|night)|which (day|date|year|month|night)|on which (day|night|date)|"
         r"in which year|since when|how long)\b")),
     ("person", re.compile(r"\b(qui|quelles? personnes?|who|whom|whose|which (person|people))\b")),

@@ -12,6 +12,8 @@ from qa.pipeline.answer_types import answer_type, offers
     ("When was ChatGPT launched?", "time"),
     ("When exactly did the board meet?", "time"),
     ("When submitting a translation as a bug report, which tags should it carry?", None),  # "when" asks no time
+    ("When should a package use Pre-Depends?", None),  # a condition
+    ("Quand faut-il utiliser le champ Pre-Depends ?", None),
     ("Qui a remplacé Mira Murati ?", "person"),
 ])
 def test_the_question_word_says_what_is_asked_for(question, kind):
