@@ -19,8 +19,9 @@ AnswerType = Literal["number", "person", "time", "name"]
 
 _CUES: list[tuple[AnswerType, re.Pattern]] = [
     ("number", re.compile(
-        r"\b(combien|quel(le)?s? (nombre|montant|pourcentage|part|age|somme|prix|chiffre)|a quel (prix|montant)|"
-        r"how (many|much|old)|what (share|percentage|proportion|number|amount|price|sum|figure)|by how much)\b")),
+        r"\b(combien(?! de temps)|quel(le)?s? (nombre|montant|pourcentage|part|age|somme|prix|chiffre)|"
+        r"a quel (prix|montant)|how (many|much(?! time)|old)|"
+        r"what (share|percentage|proportion|number|amount|price|sum|figure)|by how much)\b")),
     ("time", re.compile(
         # "when" asks about time before an event ("When was…"); "when X, …" opens a clause, and "when should
         # I…", "quand faut-il…" ask for a condition.
@@ -28,7 +29,7 @@ _CUES: list[tuple[AnswerType, re.Pattern]] = [
         r"quel(le)? (jour|heure|date|annee|mois|nuit|soir)|en quelle annee|depuis quand|"
         r"when (exactly )?(did|was|were|is|are|will|has|had)|"
         r"what (time|day|date|year|month|night)|which (day|date|year|month|night)|on which (day|night|date)|"
-        r"in which year|since when|how long)\b")),
+        r"in which year|since when|how long|combien de temps|how much time)\b")),  # "quelques minutes" answers
     ("person", re.compile(r"\b(qui|quelles? personnes?|who|whom|whose|which (person|people))\b")),
     ("name", re.compile(r"\b(comment s'appelle|quel(le)? est (le nom|l'appellation)|"
                         r"what is the name|what is .{1,40} called)\b")),

@@ -15,6 +15,8 @@ from qa.pipeline.answer_types import answer_type, offers
     ("When should a package use Pre-Depends?", None),  # a condition
     ("Quand faut-il utiliser le champ Pre-Depends ?", None),
     ("Qui a remplacé Mira Murati ?", "person"),
+    ("Combien de temps dure le gel de la distribution ?", "time"),  # a duration, "quelques mois" answers it
+    ("How much time does a build take?", "time"),
 ])
 def test_the_question_word_says_what_is_asked_for(question, kind):
     assert answer_type(question) == kind
