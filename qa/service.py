@@ -97,7 +97,8 @@ class QAService:
 
         writing_started = time.perf_counter()
         written = None
-        if not self.pipeline.abstention.abstains(asked, answer.language, scored):
+        refusal = self.pipeline.abstention.refusal(asked, answer.language, scored)
+        if refusal is None:
             written = yield from self._write(answer, chosen, scored, strict)
         timings["generation"] = _ms(writing_started)
 
@@ -107,7 +108,8 @@ class QAService:
         else:  # too little evidence, or nothing the generator could say from it
             answer.abstained = True
             answer.answer = phrase(answer.language, "abstain")
-            answer.notice = self.pipeline.abstention.explain(asked, answer.language, scored)
+            if refusal is not None and refusal.notice:
+                answer.notice = refusal.notice
             yield Delta(answer.answer)
         timings["total"] = _ms(started)
         answer.timings_ms = timings

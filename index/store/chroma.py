@@ -143,7 +143,7 @@ class ChunkStore:
         self.name = name
         self.embedder = embedder
         self.dimension = dimension
-        self._named: dict = {}  # document titles and file names, read once per generation
+        self._document_names: tuple[int, list[str]] = (-1, [])  # titles and file names, read once per generation
         self._open_collections()
 
     def _open_collections(self) -> None:
@@ -214,15 +214,18 @@ class ChunkStore:
     def chunk_count(self) -> int:
         return self.chunks.count()
 
-    def mentions(self, text: str) -> bool:
-        """Whether some chunk holds `text` exactly (Chroma's full-text index answers in milliseconds,
-        where the keyword index only knows single stems), or a document's title or file name does."""
-        if self.chunks.get(where_document={"$contains": text}, limit=1, include=[])["ids"]:
+    def mentions(self, texts: Sequence[str]) -> bool:
+        """Whether some chunk holds one of `texts` exactly (one query to Chroma's full-text index, where
+        the keyword index only knows single stems), or a document's title or file name does."""
+        contains = [{"$contains": text} for text in texts]
+        where = contains[0] if len(contains) == 1 else {"$or": contains}
+        if self.chunks.get(where_document=where, limit=1, include=[])["ids"]:
             return True
-        if self._named.get("generation") != self.seen_generation:
-            self._named = {"generation": self.seen_generation,
-                           "names": [f"{d.title}\n{PurePath(d.source).name}" for d in self.documents()]}
-        return any(text in names for names in self._named["names"])
+        generation, names = self._document_names
+        if generation != self.seen_generation:
+            names = [f"{d.title}\n{PurePath(d.source).name}" for d in self.documents()]
+            self._document_names = (self.seen_generation, names)
+        return any(text in name for text in texts for name in names)
 
     def nodes(self, ids: Sequence[str]) -> list[TextNode]:
         """Chunks by id, in the order asked, as llama-index nodes."""

@@ -16,7 +16,7 @@ from typing import Protocol
 from llama_index.core.schema import TextNode
 
 from qa.phrases import phrase
-from qa.pipeline.evidence import Evidence
+from qa.pipeline.evidence import QUOTED_SENTENCES, Evidence
 from qa.pipeline.followup import carry_over
 
 
@@ -67,7 +67,7 @@ class ExtractiveGenerator:
     """
 
     name = "extractive"
-    evidence_sentences = 3  # quotes stay short
+    evidence_sentences = QUOTED_SENTENCES  # quotes stay short
     verbatim = True
     fallback = None
 

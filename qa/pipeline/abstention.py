@@ -27,18 +27,17 @@ it, or ask for a figure the manual never gives.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from index.keyword.bm25 import KeywordIndex
 from index.keyword.tokens import is_question_word, words_with_terms
 from qa.phrases import phrase, quoted
 from qa.pipeline.answer_types import answer_type, offers
-from qa.pipeline.evidence import Evidence
+from qa.pipeline.evidence import QUOTED_SENTENCES, Evidence
 from qa.pipeline.names import names, spellings
 
 Features = tuple[float, float, float, float]
-QUOTABLE = 3  # the best sentences an answer may quote (select_evidence)
 
 
 @dataclass(frozen=True)
@@ -66,38 +65,43 @@ class Abstention:
     generator (llama-index would call it a node postprocessor that may leave no node)."""
 
     keyword: KeywordIndex
-    mentions: Callable[[str], bool]  # whether some passage of the collection holds a text
+    mentions: Callable[[Sequence[str]], bool]  # whether some passage of the collection holds one of these texts
     model: AbstentionModel = CALIBRATED_ABSTENTION
 
     def features(self, question: str, language: str, scored: list[Evidence]) -> Features:
         return evidence_features(question, language, scored[0] if scored else None, self.keyword)
 
     def abstains(self, question: str, language: str, scored: list[Evidence]) -> bool:
-        return (self.model.abstains(self.features(question, language, scored)) or lacks_figure(question, scored)
-                or bool(self.unmentioned(question, language, scored)))
+        return self.refusal(question, language, scored) is not None
 
-    def explain(self, question: str, language: str, scored: list[Evidence]) -> str | None:
-        """What to tell the user about a refusal, when a rule says more than "too little evidence"."""
+    def refusal(self, question: str, language: str, scored: list[Evidence]) -> Refusal | None:
+        """None when the evidence can be answered from; otherwise the refusal, with what to tell the user
+        when a rule says more than "too little evidence"."""
         if unmentioned := self.unmentioned(question, language, scored):
-            return phrase(language, "unmentioned", names=quoted(language, unmentioned))
+            return Refusal(phrase(language, "unmentioned", names=quoted(language, unmentioned)))
         if lacks_figure(question, scored):
-            return phrase(language, f"no_{answer_type(question)}")
-        return None
+            return Refusal(phrase(language, f"no_{answer_type(question)}"))
+        return Refusal() if self.model.abstains(self.features(question, language, scored)) else None
 
     def unmentioned(self, question: str, language: str, scored: list[Evidence]) -> list[str]:
         """The names `question` uses that no passage holds."""
         across = bool(scored) and scored[0].node.metadata.get("language") != language
-        return [name for name in names(question, across_languages=across)
-                if not any(self.mentions(spelling) for spelling in spellings(name))]
+        return [name for name in names(question, across_languages=across) if not self.mentions(spellings(name))]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    notice: str | None = None  # why, shown beside the answer
 
 
 def lacks_figure(question: str, scored: list[Evidence]) -> bool:
-    """Whether `question` asks how many or when, and none of the sentences an answer may quote holds a
-    number or a time (in digits or in words)."""
+    """Whether `question` asks how many or when, and none of the sentences a quoted answer may hold has a
+    number or a time (in digits or in words; a count answers "when" too: "trois hivers")."""
     kind = answer_type(question)
-    return kind in ("number", "time") and not any(
-        offers(e.sentence.text, "number", question) or offers(e.sentence.text, kind, question)  # "trois hivers"
-        for e in scored[:QUOTABLE])
+    if kind not in ("number", "time"):
+        return False
+    kinds = {"number", kind}
+    return not any(offers(e.sentence.text, k, question) for e in scored[:QUOTED_SENTENCES] for k in kinds)
 
 
 def evidence_features(question: str, language: str, best: Evidence | None, keyword: KeywordIndex) -> Features:

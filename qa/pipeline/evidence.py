@@ -108,7 +108,10 @@ EVIDENCE_MARGIN = 0.08
 NEAR_DUPLICATE = 0.95  # cosine above which two sentences say the same thing: quoting both adds nothing
 
 
-def select_evidence(scored: list[Evidence], max_sentences: int = 3, margin: float = EVIDENCE_MARGIN,
+QUOTED_SENTENCES = 3  # at most, in an answer made of quotes
+
+
+def select_evidence(scored: list[Evidence], max_sentences: int = QUOTED_SENTENCES, margin: float = EVIDENCE_MARGIN,
                     language: str | None = None) -> list[Evidence]:
     """The best sentence, plus close runners-up that add something new, each completed (see `completed`);
     across languages, the best one also takes the unit before it (see `with_unit_before`)."""

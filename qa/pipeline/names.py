@@ -17,10 +17,9 @@ import re
 
 _WORD = re.compile(r"[^\W_][\w.+/-]*[\w+]")
 _CODE = re.compile(r"\w[_/.]\w")
-_LETTER_THEN_DIGIT = re.compile(r"[^\W\d_]\d")
+_LETTER_THEN_DIGIT = re.compile(r"([^\W\d_])(\d)")
 _POSSESSIVE = re.compile(r"['’]s$")
 _ABBREVIATION = re.compile(r"(?:[^\W\d_]{1,2}\.)+[^\W\d_]{1,2}")
-_LETTERS_DIGITS = re.compile(r"([^\W\d_])(\d)")
 
 
 def names(question: str, across_languages: bool = False) -> list[str]:
@@ -44,6 +43,6 @@ def spellings(name: str) -> list[str]:
     """The ways a text may write `name`: as asked, without hyphens (Wi-Fi, WiFi), with a space before its
     number (Python3, Python 3), in the singular (iPhones, iPhone), each in its own case, lower case, capitals
     or capitalised (COVID-19, Covid-19)."""
-    forms = [name, name.replace("-", ""), _LETTERS_DIGITS.sub(r"\1 \2", name), name.removesuffix("s")]
+    forms = [name, name.replace("-", ""), _LETTER_THEN_DIGIT.sub(r"\1 \2", name), name.removesuffix("s")]
     return list(dict.fromkeys(case for form in forms
                               for case in (form, form.lower(), form.upper(), form[:1].upper() + form[1:].lower())))
