@@ -8,6 +8,7 @@ through which a question word the postings do not hold stands for its translatio
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import shutil
@@ -137,8 +138,23 @@ class KeywordIndex:
                  len(ids), len(lexicon.words) if lexicon else 0, generation)
 
     def _save(self, bm25, lexicon: Lexicon | None, ids: list[str], generation: int) -> None:
-        """Write a complete copy beside the old one, then swap, so a crash leaves one intact."""
+        """Write a complete copy beside the old one, then swap, so a crash leaves one intact.
+
+        Writers take turns (a server catching up and `qa index` may save at once), and a copy
+        of a newer generation already on disk is left as it is."""
         self.directory.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.directory.with_name(self.directory.name + ".lock"), "w") as turn:
+            fcntl.flock(turn, fcntl.LOCK_EX)
+            if self._saved_generation() <= generation:
+                self._swap_in(bm25, lexicon, ids, generation)
+
+    def _saved_generation(self) -> int:
+        try:
+            return json.loads((self.directory / STATE_FILE).read_text())["generation"]
+        except (OSError, ValueError, KeyError):
+            return -1
+
+    def _swap_in(self, bm25, lexicon: Lexicon | None, ids: list[str], generation: int) -> None:
         staging = self.directory.with_name(self.directory.name + ".new")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
