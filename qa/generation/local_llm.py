@@ -38,9 +38,12 @@ CONTEXT_WINDOW = 4096
 HASH_BLOCK_BYTES = 1 << 22  # the 1.1 GB model is copied and hashed 4 MiB at a time
 STARTUP_TIMEOUT_S = 120.0  # to load the model and answer a health check
 HEALTH_POLL_S = 0.5
-STOP_GRACE_S = 10  # between asking the server to stop and killing it
+# Between asking the server to stop and killing it. It keeps nothing on disk, and uvicorn's graceful
+# stop waits for an answer still being written (one whose client gave up), up to its whole length.
+STOP_GRACE_S = 2
 SUPERVISOR_JOIN_S = 15
-RESTART_BACKOFF_S, MAX_RESTART_BACKOFF_S = 2, 10  # wait 2 s more before each restart, at most 10 s
+# A first crash restarts the server at once; each later one waits 2 s more, at most 10 s.
+RESTART_BACKOFF_S, MAX_RESTART_BACKOFF_S = 2, 10
 
 
 class ModelError(Exception):
@@ -192,7 +195,7 @@ class LocalLLMServer:
             self.restarts += 1
             log.warning("local model server exited with %s; restarting (restart %d)",
                         self._process.returncode, self.restarts)
-            time.sleep(min(RESTART_BACKOFF_S * self.restarts, MAX_RESTART_BACKOFF_S))
+            time.sleep(min(RESTART_BACKOFF_S * (self.restarts - 1), MAX_RESTART_BACKOFF_S))
 
     def _launch(self) -> subprocess.Popen:
         command = [
