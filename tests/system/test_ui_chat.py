@@ -32,12 +32,17 @@ def slowed(service):
     service.ask_stream = slowly
 
 
+@pytest.fixture(autouse=True)
+def paced():
+    """Each test starts with answers that pause between events; it may drop the pauses when it has seen
+    what needed them."""
+    pace["pause"] = PAUSE
+
+
 @pytest.fixture
-def unhurried():
+def unhurried(paced):
     """For a test that reads only the finished answer: the stream does not pause."""
     pace["pause"] = 0
-    yield
-    pace["pause"] = PAUSE
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +73,7 @@ def test_a_question_typed_while_an_answer_streams_is_kept(page, viewport):
     box.fill(follow_up)
     box.press("Enter")  # sent while the first answer streams: refused, not lost
     full_page_shot(page, f"chat-typing-while-streaming-{viewport}")
+    pace["pause"] = 0  # what follows reads only finished answers
     finished(page, 1)
     assert box.input_value() == follow_up
     assert page.locator("#send").is_enabled() and not page.locator("#stop").is_visible()
@@ -87,9 +93,10 @@ def test_stop_cancels_the_answer_and_keeps_what_was_typed(page, viewport):
     box.fill("un brouillon")
     page.click("#stop")
     page.wait_for_selector("#chat .answer.stopped")
+    pace["pause"] = 0  # the rest of the cancelled stream, if anything still sent it, arrives at once
     assert page.locator("#chat .answer.stopped").inner_text() == "Réponse interrompue."
     assert page.locator("#send").is_enabled() and not page.locator("#stop").is_visible()
-    page.wait_for_timeout(int(8 * PAUSE * 1000))  # the cancelled answer never comes back
+    page.wait_for_timeout(int(2 * PAUSE * 1000))  # the cancelled answer never comes back
     assert page.locator("#chat .answer").count() == 1 and page.locator("#chat .source-card").count() == 0
     assert box.input_value() == "un brouillon"
     full_page_shot(page, f"chat-stopped-{viewport}")
