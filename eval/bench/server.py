@@ -29,20 +29,27 @@ class served:
 
     def __init__(self, data_dir: Path, local_llm: bool = False, **env):
         self.data_dir, self.local_llm, self.env = data_dir, local_llm, env
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> Self:
+        """Start the server without waiting for it, so that several start at once; `with` waits."""
+        if self.process is None:
+            self.port = free_port()
+            env = {**os.environ, "QA_DATA_DIR": str(self.data_dir), "QA_RATE_LIMIT_PER_MINUTE": "0",
+                   "QA_GENERATOR": "auto" if self.local_llm else "extractive",
+                   "QA_LOCAL_LLM": str(self.local_llm).lower(),
+                   **{f"QA_{k.upper()}": str(v) for k, v in self.env.items()}}
+            self.started = time.perf_counter()
+            self.process = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(self.port)],
+                                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return self
 
     def __enter__(self):
-        port = free_port()
-        env = {**os.environ, "QA_DATA_DIR": str(self.data_dir), "QA_RATE_LIMIT_PER_MINUTE": "0",
-               "QA_GENERATOR": "auto" if self.local_llm else "extractive", "QA_LOCAL_LLM": str(self.local_llm).lower(),
-               **{f"QA_{k.upper()}": str(v) for k, v in self.env.items()}}
-        started = time.perf_counter()
-        self.process = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        if not answers(f"{url}/healthz", SERVER_START_S, interval=0.05,
-                       keep_waiting=lambda: self.process.poll() is None):
+        process = self.start().process
+        url = f"http://127.0.0.1:{self.port}"
+        if not answers(f"{url}/healthz", SERVER_START_S, interval=0.05, keep_waiting=lambda: process.poll() is None):
             raise RuntimeError("the server did not start")
-        self.ready_seconds = round(time.perf_counter() - started, 2)
+        self.ready_seconds = round(time.perf_counter() - self.started, 2)
         return url, self
 
     def __exit__(self, *exc):

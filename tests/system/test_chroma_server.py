@@ -50,7 +50,7 @@ def cluster(tmp_path_factory, embedding_cache_dir):
     root = tmp_path_factory.mktemp("cluster")
     chroma = ChromaServer(root / "chroma").start()
     apis = [served(root / name, embedding_cache=embedding_cache_dir / "embeddings.sqlite3", chroma_host=LOOPBACK,
-                   chroma_port=chroma.port) for name in ("api-1", "api-2")]
+                   chroma_port=chroma.port).start() for name in ("api-1", "api-2")]  # both start at once
     with ExitStack() as running:
         (first_url, _), (second_url, _) = [running.enter_context(api) for api in apis]
         yield chroma, first_url, second_url

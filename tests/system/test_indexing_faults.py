@@ -4,15 +4,16 @@ Only child processes write these indexes: an in-process Chroma client would keep
 """
 
 import multiprocessing
-import os
 import random
 import signal
+import sqlite3
 import time
+from contextlib import closing
 
 import pytest
 
 from qa.container import build_index
-from tests.helpers import run_cli
+from tests.helpers import forked_qa_index, run_cli
 
 
 def index_state(parts):
@@ -34,38 +35,19 @@ def demo_answers(parts_settings) -> list[tuple[str, list[str]]]:
     return [(a.answer, [(c.doc_id, c.start, c.end) for c in a.citations]) for a in answers]
 
 
-# `qa index` runs forked from a server that has already imported what it imports (4 of its 6 s of
-# start-up here): the runs killed are whole `qa index` runs, started without waiting for the imports.
-QA_INDEX_IMPORTS = ["qa.cli", "qa.container", "index.indexer", "index.embedding.e5_engine", "chromadb"]
-
-
-def _qa_index(folder: str, environment: dict[str, str]) -> None:
-    from qa.cli import main
-
-    os.environ.update(environment)
-    raise SystemExit(main(["index", folder]))
-
-
-def indexing_run(settings) -> multiprocessing.Process:
-    """`qa index` in a child process. Its vector cache is kept, as a user's is: the run embeds only the
-    edited article's new texts, so most of its time is the writes a kill must never leave half done."""
-    forked = multiprocessing.get_context("forkserver")
-    forked.set_forkserver_preload(QA_INDEX_IMPORTS)
-    environment = {"QA_DATA_DIR": str(settings.data_dir), "QA_EMBEDDING_CACHE": str(settings.embedding_cache_path),
-                   "QA_GENERATOR": "extractive"}
-    process = forked.Process(target=_qa_index, args=(str(settings.corpus_dir), environment))
-    process.start()
-    return process
-
-
 @pytest.mark.slow
-def test_twenty_sigkills_in_a_row_then_one_run_leave_the_index_a_clean_run_builds(make_settings, corpus_copy, tmp_path):
-    """Each round edits an article, starts `qa index` and kills it at a random moment of the run."""
-    killed = make_settings(data_dir=tmp_path / "killed", corpus_dir=corpus_copy,
-                           embedding_cache=tmp_path / "vectors.sqlite3")
+def test_twenty_sigkills_in_a_row_then_one_run_leave_the_index_a_clean_run_builds(
+    make_settings, corpus_copy, tmp_path, demo_service
+):
+    """Each round edits an article, starts `qa index` and kills it at a random moment of the run. Runs keep
+    their vector cache, as a user's do (it starts with the demo's vectors): a run embeds only the edited
+    article's new texts, so most of its time is the writes a kill must never leave half done."""
+    vectors = tmp_path / "vectors.sqlite3"
+    with closing(sqlite3.connect(demo_service.settings.embedding_cache_path)) as demo, \
+            closing(sqlite3.connect(vectors)) as own:
+        demo.backup(own)
+    killed = make_settings(data_dir=tmp_path / "killed", corpus_dir=corpus_copy, embedding_cache=vectors)
     articles = sorted(corpus_copy.glob("*.txt"))
-    # Only child processes touch this index: an in-process Chroma client would keep a stale view of it.
-    assert run_cli(["index", str(corpus_copy)], killed).wait(timeout=600) == 0
     rng = random.Random(20)
 
     def edit(round_number: int | str) -> None:
@@ -73,11 +55,15 @@ def test_twenty_sigkills_in_a_row_then_one_run_leave_the_index_a_clean_run_build
         article.write_text(article.read_text(encoding="utf-8") + f"\n\nMise à jour n° {round_number} de l’article.",
                            encoding="utf-8")
 
+    def indexing_run() -> multiprocessing.Process:
+        return forked_qa_index(killed, corpus_copy)
+
+    # Only child processes touch this index: an in-process Chroma client would keep a stale view of it.
     run_seconds = 0.0
-    for label in ("a", "b"):  # the first run also starts the fork server: the second is a run as killed below
+    for label in ("first", "timed"):  # the first run builds the index and starts the fork server
         edit(label)
         started = time.monotonic()
-        run = indexing_run(killed)
+        run = indexing_run()
         run.join(timeout=600)
         assert run.exitcode == 0
         run_seconds = time.monotonic() - started
@@ -85,7 +71,7 @@ def test_twenty_sigkills_in_a_row_then_one_run_leave_the_index_a_clean_run_build
     interrupted = 0
     for round_number in range(1, 61):
         edit(round_number)
-        process = indexing_run(killed)
+        process = indexing_run()
         time.sleep(rng.uniform(0.1, 0.95) * run_seconds)
         interrupted += process.is_alive()
         process.kill()  # SIGKILL
@@ -94,9 +80,9 @@ def test_twenty_sigkills_in_a_row_then_one_run_leave_the_index_a_clean_run_build
             break
     assert interrupted == 20, f"only {interrupted} runs were still running when killed"
 
-    finished = run_cli(["index", str(corpus_copy)], killed)
-    _, err = finished.communicate(timeout=600)
-    assert finished.returncode == 0, err
+    finished = indexing_run()
+    finished.join(timeout=600)
+    assert finished.exitcode == 0
     clean = make_settings(data_dir=tmp_path / "clean", corpus_dir=corpus_copy)
     build_index(clean).indexer.index_folder(corpus_copy)
     expected = index_state(build_index(clean))

@@ -20,7 +20,7 @@ from eval.dataset import DEFAULT_SET, load_set
 from qa.api.app import create_app
 from qa.container import build_index
 from qa.service import QAService
-from tests.helpers import run_cli, serving
+from tests.helpers import forked_qa_index, serving
 
 QUESTIONS = [item.question for item in load_set(DEFAULT_SET)]
 NOTE = "Le club de voile de Valcourt a été fondé en 1987 par Jeanne Martin. Il compte 240 membres.".encode()
@@ -130,9 +130,9 @@ def test_a_ten_minute_soak_has_no_errors_and_memory_stays_flat(indexed_copy):
 
 def qa_index(settings, folder: Path) -> None:
     """`qa index FOLDER` in a child process, to its end."""
-    process = run_cli(["index", str(folder)], settings)
-    _, err = process.communicate(timeout=300)
-    assert process.returncode == 0, err
+    process = forked_qa_index(settings, folder)
+    process.join(timeout=300)
+    assert process.exitcode == 0
 
 
 @pytest.mark.slow
