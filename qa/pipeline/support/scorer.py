@@ -18,6 +18,8 @@ verifier use this same scorer.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -42,6 +44,7 @@ from qa.pipeline.support.facts import (
 from qa.pipeline.support.roles import relation_unverified, roles_swapped
 
 SUPPORT_THRESHOLD = 0.45
+VECTORS_KEPT = 4_096  # passage and claim vectors a scorer keeps (1.5 MB)
 FRAMING_WORDS = 6  # words around a quote that only frame it: "According to the documents:"
 _OUTER_QUOTE = re.compile(r"[«“](.+)[»”]", re.DOTALL)  # from the first opening mark to the last closing one
 # e5 similarities live in a narrow band: at FLOOR a claim is unrelated, FLOOR + SPAN a
@@ -56,6 +59,23 @@ class SupportScorer:
     def __init__(self, embed_model: BaseEmbedding, threshold: float = SUPPORT_THRESHOLD):
         self.embed_model = embed_model
         self.threshold = threshold
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # the most recently used texts last
+        self._vectors_lock = threading.Lock()
+
+    def _embedded(self, texts: list[str]) -> np.ndarray:
+        """Passage vectors of `texts`, each embedded once while it is among the VECTORS_KEPT last used:
+        answers cite the same sentences again and again, and each is judged against several claims."""
+        with self._vectors_lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        fresh = self.embed_model.get_text_embedding_batch(missing) if missing else []
+        with self._vectors_lock:
+            self._vectors.update(zip(missing, np.asarray(fresh, dtype=np.float32)))
+            vectors = np.stack([self._vectors[t] for t in texts])
+            for text in texts:
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > VECTORS_KEPT:
+                self._vectors.popitem(last=False)
+        return vectors
 
     def score(self, claim: str, passages: Sequence[str], passage_vectors: np.ndarray | None = None,
               context: str = "") -> float:
@@ -95,8 +115,10 @@ class SupportScorer:
         if lexical[best] >= self.threshold:  # said in the passage's own words: no need to embed
             return 0.0 if contradicts(claim, texts[best]) else lexical[best]
         if passage_vectors is None:
-            passage_vectors = np.asarray(self.embed_model.get_text_embedding_batch(units), dtype=np.float32)
-        claim_vector = np.asarray(self.embed_model.get_text_embedding(claim), dtype=np.float32)
+            *passage_vectors, claim_vector = self._embedded([*units, claim])
+            passage_vectors = np.stack(passage_vectors)
+        else:
+            claim_vector = self._embedded([claim])[0]
         similarities = passage_vectors @ claim_vector
         floor = SIMILARITY_FLOOR["same" if detect_language(claim) == detect_language(joined) else "cross"]
         scores = [
