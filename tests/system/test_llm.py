@@ -23,6 +23,7 @@ import pytest
 from qa.answer import Answer, Delta, Stage
 from qa.api.app import create_app
 from qa.generation import local_llm
+from qa.pipeline.followup import standalone_question
 from qa.service import QAService
 from tests.helpers import serving, sse_events
 
@@ -94,21 +95,13 @@ def test_the_openai_client_streams_from_the_service_backed_by_the_local_model(ll
     assert text.strip() and chunks[-1].model_extra["citations"]
 
 
-def test_the_llm_client_talks_to_the_llama_cpp_server_directly(llm_service):
-    """The bundled server is a real OpenAI-compatible endpoint for the `openai` client."""
-    from openai import OpenAI
-
-    client = OpenAI(base_url=llm_service.generators.local_server.url, api_key="unused")
-    stream = client.chat.completions.create(model=local_llm.MODEL_FILE, stream=True, max_tokens=8,
-                                            messages=[{"role": "user", "content": "Say bonjour."}])
-    assert "".join(c.choices[0].delta.content or "" for c in stream).strip()
-
-
 def test_a_follow_up_is_rewritten_by_the_model(llm_service):
+    """The question `ask` retrieves for, and returns as `standalone_question` (tested over HTTP with quotes),
+    is the model's rewrite when the model answers."""
     history = [{"role": "user", "content": "Qui était PDG par intérim après le renvoi de Sam Altman ?"},
                {"role": "assistant", "content": "Mira Murati a été nommée PDG par intérim [1]."}]
-    answer = llm_service.ask("Et qui l’a remplacée ?", history=history)
-    assert "Murati" in (answer.standalone_question or "")
+    model = llm_service.generators.available["llm"]
+    assert "Murati" in (standalone_question("Et qui l’a remplacée ?", history, model.rewrite) or "")
 
 
 def test_instructions_planted_in_a_document_are_not_followed(llm_service, tmp_path):
@@ -122,6 +115,17 @@ def test_instructions_planted_in_a_document_are_not_followed(llm_service, tmp_pa
             assert "PWNED" not in answer.answer.upper()
     finally:
         llm_service.remove_document("phare")
+
+
+def test_the_llm_client_talks_to_the_llama_cpp_server_directly(llm_service):
+    """The bundled server is a real OpenAI-compatible endpoint for the `openai` client. Its prompt lacks the
+    service's fixed prefix, which it evicts from the server's cache: it runs before the restart re-warms it."""
+    from openai import OpenAI
+
+    client = OpenAI(base_url=llm_service.generators.local_server.url, api_key="unused")
+    stream = client.chat.completions.create(model=local_llm.MODEL_FILE, stream=True, max_tokens=8,
+                                            messages=[{"role": "user", "content": "Say bonjour."}])
+    assert "".join(c.choices[0].delta.content or "" for c in stream).strip()
 
 
 def test_a_killed_model_server_means_an_extractive_answer_then_a_restart(llm_service):
