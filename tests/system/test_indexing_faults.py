@@ -129,7 +129,8 @@ def test_a_full_disk_while_indexing_is_a_clear_error_and_the_previous_index_surv
     assert indexed == sorted(p.stem for p in corpus_copy.glob("*") if p.stem != "copie")
     assert demo_answers(settings) == answers_before
 
-    finished = run_cli(["index", str(corpus_copy)], settings)
-    assert finished.wait(timeout=600) == 0
+    finished = forked_qa_index(settings, corpus_copy)
+    finished.join(timeout=600)
+    assert finished.exitcode == 0
     chunks, _ = index_state(build_index(settings))
     assert set(before[0]) < set(chunks)
