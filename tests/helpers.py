@@ -64,6 +64,13 @@ def forked_qa_index(settings: Settings, folder: Path) -> multiprocessing.Process
     return process
 
 
+def qa_index(settings: Settings, folder: Path) -> None:
+    """`qa index FOLDER` in a child process, to its end, which must be a success."""
+    process = forked_qa_index(settings, folder)
+    process.join(timeout=600)
+    assert process.exitcode == 0
+
+
 @contextmanager
 def serving(app) -> Iterator[str]:
     """Serve `app` with uvicorn in a thread of this process; yield its base URL.

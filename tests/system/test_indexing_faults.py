@@ -3,7 +3,6 @@
 Only child processes write these indexes: an in-process Chroma client would keep a stale view of them.
 """
 
-import multiprocessing
 import random
 import signal
 import sqlite3
@@ -13,7 +12,7 @@ from contextlib import closing
 import pytest
 
 from qa.container import build_index
-from tests.helpers import forked_qa_index, run_cli
+from tests.helpers import forked_qa_index, qa_index, run_cli
 
 
 def index_state(parts):
@@ -55,23 +54,18 @@ def test_twenty_sigkills_in_a_row_then_one_run_leave_the_index_a_clean_run_build
         article.write_text(article.read_text(encoding="utf-8") + f"\n\nMise à jour n° {round_number} de l’article.",
                            encoding="utf-8")
 
-    def indexing_run() -> multiprocessing.Process:
-        return forked_qa_index(killed, corpus_copy)
-
     # Only child processes touch this index: an in-process Chroma client would keep a stale view of it.
     run_seconds = 0.0
     for label in ("first", "timed"):  # the first run builds the index and starts the fork server
         edit(label)
         started = time.monotonic()
-        run = indexing_run()
-        run.join(timeout=600)
-        assert run.exitcode == 0
+        qa_index(killed, corpus_copy)
         run_seconds = time.monotonic() - started
 
     interrupted = 0
     for round_number in range(1, 61):
         edit(round_number)
-        process = indexing_run()
+        process = forked_qa_index(killed, corpus_copy)
         time.sleep(rng.uniform(0.1, 0.95) * run_seconds)
         interrupted += process.is_alive()
         process.kill()  # SIGKILL
@@ -80,9 +74,7 @@ def test_twenty_sigkills_in_a_row_then_one_run_leave_the_index_a_clean_run_build
             break
     assert interrupted == 20, f"only {interrupted} runs were still running when killed"
 
-    finished = indexing_run()
-    finished.join(timeout=600)
-    assert finished.exitcode == 0
+    qa_index(killed, corpus_copy)
     clean = make_settings(data_dir=tmp_path / "clean", corpus_dir=corpus_copy)
     build_index(clean).indexer.index_folder(corpus_copy)
     expected = index_state(build_index(clean))
@@ -129,8 +121,6 @@ def test_a_full_disk_while_indexing_is_a_clear_error_and_the_previous_index_surv
     assert indexed == sorted(p.stem for p in corpus_copy.glob("*") if p.stem != "copie")
     assert demo_answers(settings) == answers_before
 
-    finished = forked_qa_index(settings, corpus_copy)
-    finished.join(timeout=600)
-    assert finished.exitcode == 0
+    qa_index(settings, corpus_copy)
     chunks, _ = index_state(build_index(settings))
     assert set(before[0]) < set(chunks)

@@ -20,7 +20,7 @@ from eval.dataset import DEFAULT_SET, load_set
 from qa.api.app import create_app
 from qa.container import build_index
 from qa.service import QAService
-from tests.helpers import forked_qa_index, serving
+from tests.helpers import qa_index, serving
 
 QUESTIONS = [item.question for item in load_set(DEFAULT_SET)]
 NOTE = "Le club de voile de Valcourt a été fondé en 1987 par Jeanne Martin. Il compte 240 membres.".encode()
@@ -126,13 +126,6 @@ def test_a_ten_minute_soak_has_no_errors_and_memory_stays_flat(indexed_copy):
           f"peak {max(mb for _, mb in samples):.0f} MB")
     assert readers.failures == []
     assert growth < 0.10
-
-
-def qa_index(settings, folder: Path) -> None:
-    """`qa index FOLDER` in a child process, to its end."""
-    process = forked_qa_index(settings, folder)
-    process.join(timeout=300)
-    assert process.exitcode == 0
 
 
 @pytest.mark.slow

@@ -114,9 +114,9 @@ class SupportScorer:
         best = max(range(len(texts)), key=lambda w: lexical[w])
         if lexical[best] >= self.threshold:  # said in the passage's own words: no need to embed
             return 0.0 if contradicts(claim, texts[best]) else lexical[best]
-        if passage_vectors is None:
-            *passage_vectors, claim_vector = self._embedded([*units, claim])
-            passage_vectors = np.stack(passage_vectors)
+        if passage_vectors is None:  # embedded with the claim, in one batch
+            vectors = self._embedded([*units, claim])
+            passage_vectors, claim_vector = vectors[:-1], vectors[-1]
         else:
             claim_vector = self._embedded([claim])[0]
         similarities = passage_vectors @ claim_vector
