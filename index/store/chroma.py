@@ -35,6 +35,7 @@ from typing import Any
 import chromadb
 import httpx
 import numpy as np
+from chromadb.api.types import EMBEDDING_KEY
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
@@ -49,11 +50,13 @@ READ_PAGE = 5000  # chunks per read when scanning the whole collection
 ID_PAGE = 10_000  # ids per read when listing a collection's records
 VERSION_HASH_CHARS = 16  # of the content hash, in record ids: enough to tell versions of one document apart
 CHROMA_PORT = 8000  # `chroma run`'s default
-# Candidates an HNSW search explores (Chroma's default is 100).  Each process that loads an
-# embedded collection rebuilds the graph in its own order, so a narrow search returned
-# other passages for the same question after a restart; at 1,000 a search over a few
-# thousand vectors is exact, for about 1 ms more per query (docs/decisions.md, Retrieval).
-EF_SEARCH = 1000
+# How the HNSW graph is built and searched.  Chroma adds vectors from as many threads as there
+# are cores, so each process built another graph: a narrow search (Chroma explores 100
+# candidates) returned other passages for the same question after a restart, and one build in
+# four left a demo sentence no link reached, which no search then finds.  Added one at a time,
+# the graph is the same in every process; at 1,000 candidates a search over a few thousand
+# vectors visits all it can reach, for about 1 ms more per query (docs/decisions.md, Retrieval).
+HNSW_SEARCH = {"ef_search": 1000, "num_threads": 1}  # both can be changed on an existing index
 
 
 @dataclass(frozen=True)
@@ -159,11 +162,11 @@ class ChunkStore:
                 collection = self.client.get_or_create_collection(
                     name,
                     metadata={**expected, "generation": 0},
-                    configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}},
+                    configuration={"hnsw": {"space": "cosine", **HNSW_SEARCH}},
                     embedding_function=None,
                 )
-                if (collection.configuration.get("hnsw") or {}).get("ef_search") != EF_SEARCH:  # an older index
-                    collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
+                if hnsw_settings(collection) != HNSW_SEARCH:  # an older index
+                    collection.modify(configuration={"hnsw": HNSW_SEARCH})
         except ValueError as exc:
             raise StoreError(f"invalid collection name {name!r}: {exc}") from exc
         found = {k: (collection.metadata or {}).get(k) for k in expected}
@@ -335,6 +338,16 @@ class ChunkStore:
         if removed:
             log.info("removed %d records left by an interrupted indexing run", removed)
         return removed
+
+
+def hnsw_settings(collection) -> dict[str, Any]:
+    """The HNSW_SEARCH settings `collection` was given: its schema holds them all (its `configuration`
+    leaves out `num_threads`)."""
+    try:
+        hnsw = collection.schema.keys[EMBEDDING_KEY].float_list.vector_index.config.hnsw
+    except (AttributeError, KeyError):  # a collection without a schema (an older server): set them again
+        return {}
+    return {key: getattr(hnsw, key, None) for key in HNSW_SEARCH}
 
 
 def searchable_text(text: str, metadata: Mapping[str, Any]) -> str:

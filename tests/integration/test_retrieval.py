@@ -68,17 +68,17 @@ def test_dense_search_finds_the_exact_nearest_vectors(demo_service, collection):
         assert np.allclose(found, exact, atol=1e-4), question
 
 
-def test_an_index_built_with_chromas_narrower_search_is_switched_on_opening(tmp_path):
+def test_an_index_built_with_chromas_search_settings_is_switched_on_opening(tmp_path):
+    """Chroma's defaults: 100 candidates, a graph built from every core (another one in each process)."""
     import chromadb
 
-    from index.store.chroma import EF_SEARCH, ChunkStore
+    from index.store.chroma import HNSW_SEARCH, ChunkStore, hnsw_settings
 
     older = chromadb.PersistentClient(path=str(tmp_path))
     for name in ("docs", "docs-sentences"):
         older.create_collection(name, metadata={"embedder": "e5", "dimension": 3, "generation": 0},
                                 configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
-    assert older.get_collection("docs").configuration["hnsw"]["ef_search"] == 100
+    assert hnsw_settings(older.get_collection("docs")) != HNSW_SEARCH
     ChunkStore(older, "docs", embedder="e5", dimension=3)
     reopened = chromadb.PersistentClient(path=str(tmp_path))
-    assert [reopened.get_collection(n).configuration["hnsw"]["ef_search"] for n in ("docs", "docs-sentences")] \
-        == [EF_SEARCH, EF_SEARCH]
+    assert [hnsw_settings(reopened.get_collection(n)) for n in ("docs", "docs-sentences")] == [HNSW_SEARCH] * 2
