@@ -13,7 +13,8 @@ from index.embedding.models import E5Embedding, fingerprint, openai_embedding
 from index.indexer import Indexer
 from index.keyword.bm25 import KeywordIndex
 from index.keyword.lexicon import WordEmbedder
-from index.store.chroma import ChunkStore, chroma_client
+from index.store.chroma import ChunkStore
+from index.store.client import chroma_client
 from qa.generation import local_llm
 from qa.generation.base import AnswerGenerator, ExtractiveGenerator
 from qa.generation.llm import LLMGenerator, build_llm

@@ -53,15 +53,20 @@ def _qa_index(folder: str, environment: dict[str, str]) -> None:
     raise SystemExit(main(["index", folder]))
 
 
-def forked_qa_index(settings: Settings, folder: Path) -> multiprocessing.Process:
-    """`qa index FOLDER` started in a child process on the index `settings` name, answering with quotes."""
+def in_a_child(target: Callable[..., None], *args) -> multiprocessing.Process:
+    """`target(*args)` started in a child process forked from one that has imported the stack."""
     forked = multiprocessing.get_context("forkserver")
     forked.set_forkserver_preload(QA_INDEX_IMPORTS)
-    environment = {"QA_DATA_DIR": str(settings.data_dir), "QA_EMBEDDING_CACHE": str(settings.embedding_cache_path),
-                   "QA_GENERATOR": "extractive"}
-    process = forked.Process(target=_qa_index, args=(str(folder), environment))
+    process = forked.Process(target=target, args=args)
     process.start()
     return process
+
+
+def forked_qa_index(settings: Settings, folder: Path) -> multiprocessing.Process:
+    """`qa index FOLDER` started in a child process on the index `settings` name, answering with quotes."""
+    environment = {"QA_DATA_DIR": str(settings.data_dir), "QA_EMBEDDING_CACHE": str(settings.embedding_cache_path),
+                   "QA_GENERATOR": "extractive"}
+    return in_a_child(_qa_index, str(folder), environment)
 
 
 def qa_index(settings: Settings, folder: Path) -> None:

@@ -13,7 +13,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from eval.bench.measure import percentiles, timed
 from eval.dataset import DEFAULT_SET, EvalItem, load_set
 from eval.metrics import first_hit, hit_rate, mean_reciprocal_rank
-from index.store.chroma import chroma_client
+from index.store.client import chroma_client
 from qa.service import QAService
 
 TOP_K = 5

@@ -16,32 +16,31 @@ Embedded Chroma keeps each process's vector index in memory and never reloads it
 after another process (`qa index` beside `qa serve`) changed the store, searches
 would return vanished records, and this process's next write would persist its
 stale index over the other's (chroma-core/chroma#3792).  So a process that finds
-the generation moved under it reopens its client before it reads or writes.
+the generation moved under it reopens its client before it reads or writes.  Threads
+mid-question wait while it does, then go on with the new client's collections.
 
 A Chroma server that cannot be reached is reported as `StoreUnavailable`, whatever
-the call: the collections are wrapped so that `ChromaVectorStore`'s own queries
-report it too.
+the call, `ChromaVectorStore`'s own queries included (`index/store/client.py`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
 import chromadb
-import httpx
 import numpy as np
 from chromadb.api.types import EMBEDDING_KEY
-from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from index.store.errors import StoreError, StoreUnavailable
+from index.store.client import ClientInUse, LiveCollection, reporting_unreachable_server
+from index.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,6 @@ WRITE_BATCH = 1000  # records per Chroma write
 READ_PAGE = 5000  # chunks per read when scanning the whole collection
 ID_PAGE = 10_000  # ids per read when listing a collection's records
 VERSION_HASH_CHARS = 16  # of the content hash, in record ids: enough to tell versions of one document apart
-CHROMA_PORT = 8000  # `chroma run`'s default
 # How the HNSW graph is built and searched.  Chroma adds vectors from as many threads as there
 # are cores, so each process built another graph: a narrow search (Chroma explores 100
 # candidates) returned other passages for the same question after a restart, and one build in
@@ -100,65 +98,28 @@ class Sentence:
     chunk_index: int  # the (first) chunk that holds this sentence
 
 
-def chroma_client(path: str | None = None, host: str | None = None, port: int = CHROMA_PORT, ssl: bool = False):
-    """An embedded on-disk client, or an HTTP client when a server host is given."""
-    settings = ChromaSettings(anonymized_telemetry=False)
-    if host:
-        try:
-            return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
-        except Exception as exc:  # chromadb raises bare ValueError/ConnectionError here
-            raise StoreUnavailable(f"cannot reach the Chroma server at {host}:{port}: {exc}") from exc
-    if path is None:
-        raise StoreError("a Chroma path or host is required")
-    return chromadb.PersistentClient(path=path, settings=settings)
-
-
-@contextmanager
-def _reporting_unreachable_server():
-    """Report a Chroma server that cannot be reached (refused, reset, timed out) as `StoreUnavailable`."""
-    try:
-        yield
-    except httpx.TransportError as exc:
-        raise StoreUnavailable(f"the Chroma server cannot be reached: {exc}") from exc
-
-
-class _ReportingCollection:
-    """A Chroma collection whose calls report an unreachable server as `StoreUnavailable`."""
-
-    def __init__(self, collection):
-        self._collection = collection
-
-    def __getattr__(self, name: str):
-        attribute = getattr(self._collection, name)
-        if not callable(attribute):
-            return attribute
-
-        def call(*args, **kwargs):
-            with _reporting_unreachable_server():
-                return attribute(*args, **kwargs)
-
-        return call
-
-
 class ChunkStore:
     def __init__(self, client, name: str, embedder: str, dimension: int):
         self.client = client
         self.name = name
         self.embedder = embedder
         self.dimension = dimension
+        self.in_use = ClientInUse()
+        self._generation_lock = threading.Lock()  # one thread at a time compares and moves seen_generation
         self._document_names: tuple[int, list[str]] = (-1, [])  # titles and file names, read once per generation
         self._open_collections()
+        self.chunks = LiveCollection(self, self.name)
+        self.sentences = LiveCollection(self, f"{self.name}-sentences")
+        self.vector_store = ChromaVectorStore(chroma_collection=self.chunks)
 
     def _open_collections(self) -> None:
-        self.chunks = self._collection(self.name)
-        self.sentences = self._collection(f"{self.name}-sentences")
-        self.vector_store = ChromaVectorStore(chroma_collection=self.chunks)
+        self.opened: dict[str, Any] = {name: self._collection(name) for name in (self.name, f"{self.name}-sentences")}
         self.seen_generation = self.generation()
 
     def _collection(self, name: str):
         expected = {"embedder": self.embedder, "dimension": self.dimension}
         try:
-            with _reporting_unreachable_server():
+            with reporting_unreachable_server():
                 collection = self.client.get_or_create_collection(
                     name,
                     metadata={**expected, "generation": 0},
@@ -177,19 +138,21 @@ class ChunkStore:
                 f"(dimension {self.dimension}). Use the embedder that built it, choose another "
                 "collection name (QA_COLLECTION), or delete the index and re-index."
             )
-        return _ReportingCollection(collection)
+        return collection
 
     # -- generation: how other processes notice a change ---------------------------------
     def generation(self) -> int:
-        with _reporting_unreachable_server():
+        with self.in_use.calling(), reporting_unreachable_server():
             metadata = self.client.get_collection(self.name).metadata
         return int((metadata or {}).get("generation", 0))
 
     def bump_generation(self) -> int:
-        generation = self.generation() + 1
-        self.chunks.modify(metadata={"embedder": self.embedder, "dimension": self.dimension, "generation": generation})
-        self.seen_generation = generation
-        return generation
+        with self._generation_lock:
+            generation = self.generation() + 1
+            metadata = {"embedder": self.embedder, "dimension": self.dimension, "generation": generation}
+            self.chunks.modify(metadata=metadata)
+            self.seen_generation = generation
+            return generation
 
     def catch_up(self) -> int:
         """Reopen an embedded store that another process changed; return the generation.
@@ -197,16 +160,18 @@ class ChunkStore:
         Closing the last client of a path is what makes Chroma drop its in-memory
         index; the new client loads the one on disk.  A Chroma server needs nothing.
         """
-        generation = self.generation()
-        settings = self.client.get_settings()
-        if generation != self.seen_generation and settings.is_persistent:
-            log.info("the index changed in another process (generation %d -> %d); reopening it",
-                     self.seen_generation, generation)
-            self.client.close()
-            self.client = chromadb.PersistentClient(path=settings.persist_directory, settings=settings)
-            self._open_collections()
-        self.seen_generation = generation
-        return generation
+        with self._generation_lock:
+            generation = self.generation()
+            settings = self.client.get_settings()
+            if generation != self.seen_generation and settings.is_persistent:
+                log.info("the index changed in another process (generation %d -> %d); reopening it",
+                         self.seen_generation, generation)
+                with self.in_use.reopening():
+                    self.client.close()
+                    self.client = chromadb.PersistentClient(path=settings.persist_directory, settings=settings)
+                    self._open_collections()
+            self.seen_generation = generation
+            return generation
 
     # -- reading ----------------------------------------------------------------------------
     def documents(self) -> list[DocumentRecord]:

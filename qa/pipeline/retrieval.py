@@ -78,19 +78,13 @@ class HybridRetriever:
         max_top_k: int,
         before_search: Callable[[], None] = lambda: None,
     ):
-        self.store = store
         self.embed_model = embed_model
         self.candidates = candidates
         self.max_top_k = max_top_k
         self.before_search = before_search
         self.sentences = SentenceRetriever(store, embed_model, candidates)
         self.keyword = KeywordRetriever(keyword, store, candidates)
-        self._fuse()
-
-    def _fuse(self) -> None:
-        """Dense retrieval over the store's current vector store, fused with the other two."""
-        self._vector_store = self.store.vector_store
-        self.dense = VectorStoreIndex.from_vector_store(self._vector_store, embed_model=self.embed_model).as_retriever(
+        self.dense = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embed_model).as_retriever(
             similarity_top_k=self.candidates
         )
         self.fusion = QueryFusionRetriever(
@@ -105,8 +99,6 @@ class HybridRetriever:
     def retrieve(self, question: str, top_k: int) -> Retrieved:
         """The `top_k` best chunks, and the question's vector for later scoring."""
         self.before_search()
-        if self._vector_store is not self.store.vector_store:  # the store was reopened
-            self._fuse()
         vector = self.embed_model.get_query_embedding(question)
         nodes = self.fusion.retrieve(QueryBundle(query_str=question, embedding=vector))
         return Retrieved(np.asarray(vector, dtype=np.float32), nodes[:top_k])

@@ -7,7 +7,8 @@ import pytest
 from index.indexer import Rejection
 from index.keyword.bm25 import KeywordIndex
 from index.loaders import load_document
-from index.store.chroma import ChunkStore, chroma_client, searchable_text
+from index.store.chroma import ChunkStore, searchable_text
+from index.store.client import chroma_client
 from index.store.errors import StoreError
 from index.text.sentences import sections, unit_spans
 from qa.container import build_index
