@@ -137,9 +137,12 @@ class Indexer:
             self._commit_changes()
             return True
 
-    def refresh_keyword_index(self) -> None:
-        """Catch up with changes made by other processes: Chroma's view, then the BM25 postings."""
-        self.keyword.ensure(self.store.catch_up(), self.store.iter_chunks)
+    def refresh_keyword_index(self) -> int:
+        """Catch up with changes made by other processes: Chroma's view, then the BM25 postings.
+        Returns the index's generation."""
+        generation = self.store.catch_up()
+        self.keyword.ensure(generation, self.store.iter_chunks)
+        return generation
 
     # -- the run -------------------------------------------------------------------------
     def _run(self, files: list[Path], root: Path, progress: Progress | None, mirror: bool) -> IndexReport:

@@ -9,6 +9,7 @@ fusion: docs/decisions.md, Retrieval).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +23,10 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from index.keyword.bm25 import KeywordIndex
 from index.store.chroma import ChunkStore
+
+# Questions whose fused passages are kept, while the index stays at the same generation: asking
+# again (a retry, the chat's regenerate, an eval that asks then searches) retrieves once.
+RECENT_QUESTIONS = 64
 
 
 class KeywordRetriever(BaseRetriever):
@@ -76,7 +81,7 @@ class HybridRetriever:
         embed_model: BaseEmbedding,
         candidates: int,
         max_top_k: int,
-        before_search: Callable[[], None] = lambda: None,
+        before_search: Callable[[], int] = lambda: 0,
     ):
         self.embed_model = embed_model
         self.candidates = candidates
@@ -95,10 +100,16 @@ class HybridRetriever:
             similarity_top_k=self.max_top_k,
             use_async=False,
         )
+        self._fused = functools.lru_cache(maxsize=RECENT_QUESTIONS)(self._fuse)
 
     def retrieve(self, question: str, top_k: int) -> Retrieved:
-        """The `top_k` best chunks, and the question's vector for later scoring."""
-        self.before_search()
-        vector = self.embed_model.get_query_embedding(question)
-        nodes = self.fusion.retrieve(QueryBundle(query_str=question, embedding=vector))
-        return Retrieved(np.asarray(vector, dtype=np.float32), nodes[:top_k])
+        """The `top_k` best chunks, and the question's vector for later scoring.
+
+        `before_search` brings the index up to date and says its generation, which keys what is kept."""
+        vector, nodes = self._fused(question, self.before_search())
+        return Retrieved(vector, [NodeWithScore(node=hit.node, score=hit.score) for hit in nodes[:top_k]])
+
+    def _fuse(self, question: str, generation: int) -> tuple[np.ndarray, tuple[NodeWithScore, ...]]:
+        vector = np.asarray(self.embed_model.get_query_embedding(question), dtype=np.float32)
+        vector.flags.writeable = False  # shared by every retrieval of the question
+        return vector, tuple(self.fusion.retrieve(QueryBundle(query_str=question, embedding=vector.tolist())))

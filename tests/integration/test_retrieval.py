@@ -1,12 +1,14 @@
 """Hybrid retrieval finds the supporting passage in the top 5, in both languages.
 
 English questions are asked about the French articles: the dense embedder
-carries meaning across languages, so they must find French passages too.
+carries meaning across languages, so they must find French passages too.  A question asked again is retrieved once, until the
+index changes.
 """
 
 import pytest
 
 from eval.dataset import all_facts_found
+from qa.service import QAService
 
 FRENCH = [
     ("Combien d’employés ont signé la lettre ?", ["505"]),
@@ -82,3 +84,18 @@ def test_an_index_built_with_chromas_search_settings_is_switched_on_opening(tmp_
     ChunkStore(older, "docs", embedder="e5", dimension=3)
     reopened = chromadb.PersistentClient(path=str(tmp_path))
     assert [hnsw_settings(reopened.get_collection(n)) for n in ("docs", "docs-sentences")] == [HNSW_SEARCH] * 2
+
+
+def test_a_question_asked_again_is_retrieved_once_until_the_index_changes(indexed_copy):
+    service = QAService.from_settings(indexed_copy("asked-again"))
+    retriever, question = service.pipeline.retriever, "Quand le club de voile de Valcourt a-t-il été fondé ?"
+    try:
+        first, again = retriever.retrieve(question, 5), retriever.retrieve(question, 3)
+        assert [hit.node for hit in again.nodes] == [hit.node for hit in first.nodes[:3]]
+        assert all(a.node is b.node for a, b in zip(again.nodes, first.nodes))  # the same retrieval, kept
+
+        service.add_documents([("voile.txt", "Le club de voile de Valcourt a été fondé en 1987.".encode())])
+        after = retriever.retrieve(question, 5)
+        assert after.nodes[0].node.metadata["doc_id"] == "voile"
+    finally:
+        service.close()
