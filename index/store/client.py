@@ -95,6 +95,10 @@ class LiveCollection:
         self._store, self._name = store, name
 
     def __getattr__(self, attribute: str):
+        value = getattr(self._store.opened[self._name], attribute)
+        if not callable(value):  # a collection's name or metadata, read when it was opened
+            return value
+
         def call(*args, **kwargs):
             with self._store.in_use.calling(), reporting_unreachable_server():
                 return getattr(self._store.opened[self._name], attribute)(*args, **kwargs)

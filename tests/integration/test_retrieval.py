@@ -1,8 +1,8 @@
 """Hybrid retrieval finds the supporting passage in the top 5, in both languages.
 
 English questions are asked about the French articles: the dense embedder
-carries meaning across languages, so they must find French passages too.  A question asked again is retrieved once, until the
-index changes.
+carries meaning across languages, so they must find French passages too.  A question
+asked again is retrieved once, until the index changes.
 """
 
 import pytest
