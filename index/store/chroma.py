@@ -159,8 +159,12 @@ class ChunkStore:
 
         Closing the last client of a path is what makes Chroma drop its in-memory
         index; the new client loads the one on disk.  A Chroma server needs nothing.
+        Every question calls this: only a changed generation takes the lock.
         """
-        with self._generation_lock:
+        generation = self.generation()
+        if generation == self.seen_generation:
+            return generation
+        with self._generation_lock:  # moved: by another process, or by this one's writer mid-bump
             generation = self.generation()
             settings = self.client.get_settings()
             if generation != self.seen_generation and settings.is_persistent:

@@ -110,6 +110,7 @@ class HybridRetriever:
         return Retrieved(vector, [NodeWithScore(node=hit.node, score=hit.score) for hit in nodes[:top_k]])
 
     def _fuse(self, question: str, generation: int) -> tuple[np.ndarray, tuple[NodeWithScore, ...]]:
-        vector = np.asarray(self.embed_model.get_query_embedding(question), dtype=np.float32)
+        embedding = self.embed_model.get_query_embedding(question)
+        vector = np.asarray(embedding, dtype=np.float32)
         vector.flags.writeable = False  # shared by every retrieval of the question
-        return vector, tuple(self.fusion.retrieve(QueryBundle(query_str=question, embedding=vector.tolist())))
+        return vector, tuple(self.fusion.retrieve(QueryBundle(query_str=question, embedding=embedding)))
